@@ -16,19 +16,22 @@ primary key). A worked example, after ``create /a`` (1), ``create /b`` (2),
 Compacting to C keeps, per key, the newest revision at or below C (unless it is a
 tombstone) and everything above C; a key left with nothing is forgotten.
 
-Only the writer thread changes the index, always under ``lock``; readers take the
-lock too, so that a read sees the index as of one commit, at ``revision``.
+The index holds only what is durable: the event loop updates it when a batch has
+committed, and every read runs on the loop too, so a read sees the index as of one
+commit, at ``revision``, with no lock.
 """
 
 from __future__ import annotations
 
-import threading
+import sqlite3
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from sortedcontainers import SortedDict
+
+from kubelite.store.sqlite import schema
 
 
 class Entry(NamedTuple):
@@ -62,7 +65,6 @@ class KeyIndex:
     """Every retained revision of every key, ordered by key."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
         # The last revision applied; reads under the lock see exactly this state.
         self.revision = 0
         self.compacted = 0
@@ -136,3 +138,24 @@ class KeyIndex:
             del self._keys[key]
         self.compacted = revision
         return dropped
+
+
+def load(connection: sqlite3.Connection) -> tuple[KeyIndex, list[tuple[float, str, int]]]:
+    """Rebuild the index from the log, with the expiries of the keys that have one."""
+    index = KeyIndex()
+    expiring: dict[str, tuple[float, int]] = {}
+    rows = connection.execute(schema.LOAD_INDEX)
+    for revision, key, create_revision, deleted, expires_at in rows:
+        if deleted:
+            index.delete(key, revision)
+        else:
+            index.put(key, revision, create_revision)
+        if expires_at is None or deleted:
+            expiring.pop(key, None)
+        else:
+            expiring[key] = (expires_at, revision)
+    meta = dict(connection.execute(schema.READ_META).fetchall())
+    index.revision = meta["revision"]
+    index.compacted = meta["compacted"]
+    expiries = [(at, key, revision) for key, (at, revision) in expiring.items()]
+    return index, expiries

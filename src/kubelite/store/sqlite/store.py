@@ -1,27 +1,26 @@
 """``SqliteStore``: the embedded default backend, one database file in WAL mode.
 
-Writes go through the single writer thread (``writer``), which commits concurrent
-writes together, updates the in-memory key index (``index``), and then hands the
-events to the watch hub (``watch``) on the event loop. A read finds its keys'
-revisions in the index, under its lock, and then reads the values by revision.
-Point reads run on the loop on a connection of their own: they take tens of
-microseconds, less than a hop to a thread would. Lists and watch replays, which can
-read thousands of rows, fetch their values on a reader thread so that the loop
-stays responsive. Rows are immutable once written, so the values read later are
-those of the revisions chosen under the lock, unless compaction removed them in
-between, in which case the read fails as compacted, as it would have a moment later.
+Three parts share the work. The batcher (``batcher``) decides every write on the
+event loop and groups them into batches; the writer thread (``writer``) commits one
+batch at a time; when a batch is durable, the batcher updates the in-memory key
+index (``index``), hands the events to the watch hub (``watch``) and answers the
+callers. A read finds its keys' revisions in the index and then reads the values by
+revision: point reads on the loop, with a connection of their own (tens of
+microseconds, less than a hop to a thread), and lists of many keys on a reader
+thread, so that the loop stays responsive. Rows never change once written, so the
+values read are those of the revisions the index gave, unless compaction removed
+them in between, in which case the read fails as compacted, as it would have a
+moment later.
 
 A background task keeps the history in bounds: it compacts to keep the last
 ``keep_revisions`` revisions or ``keep_seconds`` seconds, whichever reaches further
-back. An exclusive lock on ``<path>.lock`` keeps a second
-process from opening the same store: the writer's count of revisions must be the
-only one.
+back. An exclusive lock on ``<path>.lock`` keeps a second process from opening the
+same store: the index in this process must be the only one.
 """
 
 from __future__ import annotations
 
 import asyncio
-import builtins
 import contextlib
 import fcntl
 import itertools
@@ -45,15 +44,19 @@ from kubelite.store.errors import (
     StoreUnavailableError,
 )
 from kubelite.store.interface import Event, EventType, KeyValue, Page
+from kubelite.store.sqlite import index as key_index
 from kubelite.store.sqlite import schema
+from kubelite.store.sqlite.batcher import Batcher
 from kubelite.store.sqlite.index import Entry
 from kubelite.store.sqlite.watch import SqliteWatch, WatchHub
-from kubelite.store.sqlite.writer import Committed, Op, OpKind, Writer
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-_Events = list[Event]  # spelled out here: the class has a method named list
+# Spelled out here: the class has a method named list.
+_Events = list[Event]
+_KeyValues = list[KeyValue]
+_Entries = list[Entry]
 
 # A list with more values than this reads them on the reader thread, off the loop.
 _INLINE_VALUES = 100
@@ -73,15 +76,15 @@ class SqliteOptions:
     compaction_interval: float = 60.0
     watch_history: int = 10_000
     watch_max_pending: int = 100_000
-    max_batch: int = 2048
 
 
 class SqliteStore:
     """The ``Store`` protocol on one SQLite database file."""
 
     def __init__(self, path: Path, options: SqliteOptions) -> None:
-        """Lock the file and start the writer; use ``await SqliteStore.open(...)``."""
-        if options.synchronous.upper() not in {"FULL", "NORMAL", "EXTRA", "OFF"}:
+        """Lock the file, load the index, start the writer; use ``open``."""
+        synchronous = options.synchronous.upper()
+        if synchronous not in {"FULL", "NORMAL", "EXTRA", "OFF"}:
             raise ValueError(f"unknown synchronous setting: {options.synchronous}")
         self._path = path
         self._options = options
@@ -89,59 +92,47 @@ class SqliteStore:
         self._loop = asyncio.get_running_loop()
         self._lock_fd = _lock(path)
         try:
-            self._writer = Writer(
-                str(path),
-                synchronous=options.synchronous,
-                loop=self._loop,
-                deliver=self._deliver,
-                max_batch=options.max_batch,
-            )
+            writer_connection = schema.connect(str(path), synchronous=synchronous)
+            writer_connection.executescript(schema.CREATE_TABLES)
+            self._index, expiries = key_index.load(writer_connection)
         except BaseException:
             os.close(self._lock_fd)
             raise
         # Point reads run on the loop with this connection; lists on the reader thread.
-        self._local = schema.connect(str(path), synchronous=options.synchronous)
+        self._local = schema.connect(str(path), synchronous=synchronous, readonly=True)
         self._readers = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kubelite-sqlite")
         self._reader: sqlite3.Connection | None = None
         self._hub = WatchHub(
-            revision=self._writer.revision,
-            compacted=self._writer.compacted,
+            revision=self._index.revision,
+            compacted=self._index.compacted,
             history=options.watch_history,
             max_pending=options.watch_max_pending,
         )
+        self._batcher = Batcher(
+            index=self._index,
+            hub=self._hub,
+            writer_connection=writer_connection,
+            values=self._local,
+            expiries=expiries,
+        )
         # (monotonic time, revision) samples, oldest first, for compaction by age.
         self._revisions: deque[tuple[float, int]] = deque()
-        self._tasks: builtins.list[asyncio.Task[None]] = []
+        self._compactor: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, path: str | os.PathLike[str], options: SqliteOptions | None = None) -> Self:
         """Open (creating if needed) the store in ``path`` and start its writer."""
         store = cls(Path(path), options or SqliteOptions())
-        store._tasks = [
-            asyncio.create_task(store._compact_history(), name="kubelite-sqlite-compaction"),
-        ]
-        log.info("sqlite store opened", extra={"path": str(path), "revision": store._hub.revision})
+        store._compactor = asyncio.create_task(
+            store._compact_history(), name="kubelite-sqlite-compaction"
+        )
+        log.info(
+            "sqlite store opened",
+            extra={"path": str(path), "revision": store._index.revision, "keys": len(store._index)},
+        )
         return store
 
     # Writes.
-
-    async def _write(self, op: Op) -> object:
-        future: asyncio.Future[object] = self._loop.create_future()
-        op.future = future
-        self._writer.submit(op)
-        return await future
-
-    def _deliver(self, committed: Committed) -> None:
-        """Publish a committed batch, then settle its callers; runs on the loop."""
-        self._hub.publish(committed.events, committed.revision, committed.compacted)
-        for op in committed.ops:
-            future = op.future
-            if future is None or future.done():
-                continue
-            if isinstance(op.outcome, BaseException):
-                future.set_exception(op.outcome)
-            else:
-                future.set_result(op.outcome)
 
     @staticmethod
     def _expiry(ttl: float | None) -> float | None:
@@ -152,21 +143,24 @@ class SqliteStore:
         return time.time() + ttl
 
     async def create(self, key: str, value: bytes, *, ttl: float | None = None) -> KeyValue:
-        outcome = await self._write(Op(OpKind.CREATE, key, value, None, self._expiry(ttl), None))
-        return _expect(outcome, KeyValue)
+        expires_at = self._expiry(ttl)
+        future = self._batcher.put(key, value, create=True, revision=None, expires_at=expires_at)
+        return _expect(await future, KeyValue)
 
     async def update(
         self, key: str, value: bytes, *, revision: int | None, ttl: float | None = None
     ) -> KeyValue:
-        op = Op(OpKind.UPDATE, key, value, revision, self._expiry(ttl), None)
-        return _expect(await self._write(op), KeyValue)
+        expires_at = self._expiry(ttl)
+        future = self._batcher.put(
+            key, value, create=False, revision=revision, expires_at=expires_at
+        )
+        return _expect(await future, KeyValue)
 
     async def delete(self, key: str, *, revision: int | None = None) -> Event:
-        outcome = await self._write(Op(OpKind.DELETE, key, b"", revision, None, None))
-        return _expect(outcome, Event)
+        return _expect(await self._batcher.delete(key, revision=revision), Event)
 
     async def compact(self, revision: int) -> None:
-        await self._write(Op(OpKind.COMPACT, "", b"", revision, None, None))
+        await self._batcher.compact(revision)
 
     # Reads.
 
@@ -176,11 +170,11 @@ class SqliteStore:
 
     async def current_revision(self) -> int:
         self._check_open()
-        return self._writer.index.revision
+        return self._index.revision
 
     def _resolve(self, revision: int) -> int:
-        """The revision a read at ``revision`` sees; call with the index locked."""
-        index = self._writer.index
+        """The revision a read at ``revision`` sees."""
+        index = self._index
         if revision < 0:
             raise ValueError(f"revision must not be negative, got {revision}")
         if revision > index.revision:
@@ -191,22 +185,18 @@ class SqliteStore:
 
     async def get(self, key: str, *, revision: int = 0) -> KeyValue:
         self._check_open()
-        index = self._writer.index
-        with index.lock:
-            at = self._resolve(revision)
-            entry = index.current(key) if revision == 0 else index.at(key, at)
+        at = self._resolve(revision)
+        entry = self._index.current(key) if revision == 0 else self._index.at(key, at)
         if entry is None:
             raise KeyNotFoundError(key)
         row = self._local.execute(schema.VALUE, (entry.mod_revision,)).fetchone()
         if row is None:
-            raise CompactedError(at, index.compacted)
+            raise CompactedError(at, self._index.compacted)
         return KeyValue(key, row[0], entry.create_revision, entry.mod_revision)
 
     async def count(self, prefix: str) -> int:
         self._check_open()
-        index = self._writer.index
-        with index.lock:
-            return index.count(*keys.key_range(prefix))
+        return self._index.count(*keys.key_range(prefix))
 
     async def list(
         self, prefix: str, *, revision: int = 0, limit: int = 0, start: str | None = None
@@ -214,32 +204,27 @@ class SqliteStore:
         self._check_open()
         if limit < 0:
             raise ValueError(f"limit must not be negative, got {limit}")
-        index = self._writer.index
+        at = self._resolve(revision)
         low, high = keys.key_range(prefix, start)
-        with index.lock:
-            at = self._resolve(revision)
-            scan = index.scan(low, high, at)
-            entries = list(itertools.islice(scan, limit + 1)) if limit else list(scan)
+        scan = self._index.scan(low, high, at)
+        entries = list(itertools.islice(scan, limit + 1)) if limit else list(scan)
         more = bool(limit) and len(entries) > limit
         if more:
             del entries[limit:]
         if len(entries) > _INLINE_VALUES:
-            items = await self._on_reader(self._fetch, entries, at)
+            items = await self._on_reader(self._fetch, entries, at, None)
         else:
             items = self._fetch(entries, at, self._local)
         return Page(items, at, more)
 
     def _fetch(
-        self,
-        entries: builtins.list[Entry],
-        at: int,
-        connection: sqlite3.Connection | None = None,
-    ) -> builtins.list[KeyValue]:
+        self, entries: _Entries, at: int, connection: sqlite3.Connection | None
+    ) -> _KeyValues:
         found = schema.values(
             connection or self._reader_connection(), [e.mod_revision for e in entries]
         )
         if len(found) < len(entries):
-            raise CompactedError(at, self._writer.index.compacted)
+            raise CompactedError(at, self._index.compacted)
         return [
             KeyValue(e.key, found[e.mod_revision], e.create_revision, e.mod_revision)
             for e in entries
@@ -259,7 +244,7 @@ class SqliteStore:
         low, high = keys.key_range(prefix)
         connection.execute("BEGIN")
         try:
-            compacted = _read_meta(connection)["compacted"]
+            compacted = dict(connection.execute(schema.READ_META).fetchall())["compacted"]
             if after < compacted:
                 raise CompactedError(after, compacted)
             rows = connection.execute(
@@ -293,14 +278,14 @@ class SqliteStore:
         while True:
             await asyncio.sleep(options.compaction_interval)
             now = time.monotonic()
-            revision = self._writer.index.revision
+            revision = self._index.revision
             self._revisions.append((now, revision))
-            # The newest revision already older than keep_seconds bounds the time window.
+            # The newest sample already older than keep_seconds bounds the time window.
             by_time = 0
             while self._revisions and self._revisions[0][0] <= now - options.keep_seconds:
                 by_time = self._revisions.popleft()[1]
             target = min(by_time, revision - options.keep_revisions)
-            if target > self._hub.compacted:
+            if target > self._index.compacted:
                 try:
                     await self.compact(target)
                 except StoreUnavailableError:
@@ -312,12 +297,11 @@ class SqliteStore:
         if self._closed:
             return
         self._closed = True
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
+        if self._compactor is not None:
+            self._compactor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await asyncio.to_thread(self._writer.close)
+                await self._compactor
+        await self._batcher.close()
         self._hub.close()
         self._readers.shutdown(wait=True)
         if self._reader is not None:
@@ -339,18 +323,13 @@ def _lock(path: Path) -> int:
     return fd
 
 
-def _read_meta(connection: sqlite3.Connection) -> dict[str, int]:
-    return dict(connection.execute(schema.READ_META).fetchall())
-
-
 def _event(row: tuple[Any, ...]) -> Event:
     revision, key, create_revision, deleted, value, prev_rev, prev_create, prev_value = row
     prev = None if prev_rev is None else KeyValue(key, prev_value, prev_create, prev_rev)
     if deleted:
         return Event(EventType.DELETE, key, revision, None, prev)
-    return Event(
-        EventType.PUT, key, revision, KeyValue(key, value, create_revision, revision), prev
-    )
+    kv = KeyValue(key, value, create_revision, revision)
+    return Event(EventType.PUT, key, revision, kv, prev)
 
 
 def _expect(outcome: object, kind: type[T]) -> T:

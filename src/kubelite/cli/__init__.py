@@ -1,0 +1,1 @@
+"""The ``kubelite`` command: runs the control plane and its components."""
