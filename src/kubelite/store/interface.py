@@ -115,7 +115,11 @@ class Store(Protocol):
     """What the API server needs from its storage, whatever the backend."""
 
     async def current_revision(self) -> int:
-        """The revision of the last committed write (0 for a store never written)."""
+        """The revision of the last committed write.
+
+        A new sqlite store is at 0; a new etcd cluster is already at 1, so revisions
+        are compared, never assumed to start anywhere.
+        """
         ...
 
     async def create(self, key: str, value: bytes, *, ttl: float | None = None) -> KeyValue:
