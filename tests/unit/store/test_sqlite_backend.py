@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -193,5 +194,40 @@ async def test_concurrent_writes_share_commits_and_stay_contiguous(path: Path) -
         revisions = sorted(kv.mod_revision for kv in results)
         assert revisions == list(range(1, 501))
         assert await store.count("/c/") == 500
+    finally:
+        await store.close()
+
+
+async def test_a_failed_commit_fails_its_batch_and_revisions_stay_contiguous(
+    path: Path,
+) -> None:
+    store = await SqliteStore.open(path)
+    try:
+        first = await store.create("/before", b"1")
+        # A real failure inside SQLite: a trigger that aborts any insert of one key.
+        connection = sqlite3.connect(path)
+        connection.execute(
+            "CREATE TRIGGER poison BEFORE INSERT ON log WHEN NEW.key = '/poison' "
+            "BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+        )
+        connection.commit()
+        connection.close()
+
+        keys = ["/a", "/poison", "/b"]
+        results = await asyncio.gather(
+            *(store.create(key, b"v") for key in keys), return_exceptions=True
+        )
+        assert isinstance(results[1], StoreUnavailableError)
+        assert "injected failure" in str(results[1])
+        for key, result in zip(keys, results, strict=True):
+            if isinstance(result, BaseException):
+                with pytest.raises(KeyNotFoundError):
+                    await store.get(key)
+            else:
+                assert (await store.get(key)).mod_revision == result.mod_revision
+
+        after = await store.create("/after", b"v")
+        stored = sorted(kv.mod_revision for kv in (await store.list("/")).items)
+        assert stored == list(range(first.mod_revision, after.mod_revision + 1))
     finally:
         await store.close()

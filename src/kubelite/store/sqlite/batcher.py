@@ -229,7 +229,7 @@ class Batcher:
         self._hub.publish(batch.events, index.revision, index.compacted)
         self._settle(batch)
 
-    def _fail(self, batch: _Batch, error: sqlite3.Error) -> None:
+    def _fail(self, batch: _Batch, error: Exception) -> None:
         """Fail the batch and everything decided on top of it."""
         failure = StoreUnavailableError(f"sqlite commit failed: {error}")
         failure.__cause__ = error

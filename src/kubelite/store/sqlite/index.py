@@ -26,10 +26,9 @@ from __future__ import annotations
 import sqlite3
 from bisect import bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from sortedcontainers import SortedDict
+from sortedcontainers import SortedList
 
 from kubelite.store.sqlite import schema
 
@@ -42,12 +41,18 @@ class Entry(NamedTuple):
     create_revision: int
 
 
-@dataclass(slots=True)
 class _History:
-    # Ascending revisions of the key's retained rows; creates[i] is the key's create
-    # revision at revisions[i], or 0 where that row is a tombstone.
-    revisions: list[int] = field(default_factory=list)
-    creates: list[int] = field(default_factory=list)
+    """The retained rows of one key.
+
+    ``revisions`` ascend; ``creates[i]`` is the key's create revision at
+    ``revisions[i]``, or 0 where that row is a tombstone.
+    """
+
+    __slots__ = ("creates", "revisions")
+
+    def __init__(self) -> None:
+        self.revisions: list[int] = []
+        self.creates: list[int] = []
 
     def at(self, revision: int) -> tuple[int, int] | None:
         i = bisect_right(self.revisions, revision) - 1
@@ -62,56 +67,72 @@ class _History:
 
 
 class KeyIndex:
-    """Every retained revision of every key, ordered by key."""
+    """Every retained revision of every key, ordered by key.
+
+    Keys are found in a dict; their order is kept in a sorted list that new keys
+    join in bulk, when the next range read needs them, so that a write of a new
+    key costs a dict insert rather than an insert into the middle of a list.
+    """
 
     def __init__(self) -> None:
-        # The last revision applied; reads under the lock see exactly this state.
+        # The last revision applied; reads see exactly this state.
         self.revision = 0
         self.compacted = 0
-        self._keys: SortedDict = SortedDict()
+        self._histories: dict[str, _History] = {}
+        # Every key of _histories, in order, except those still in _unsorted.
+        self._sorted: SortedList = SortedList()
+        self._unsorted: list[str] = []
         self._live = 0
 
     def __len__(self) -> int:
         """How many keys exist now."""
         return self._live
 
+    def _ordered(self) -> SortedList:
+        if self._unsorted:
+            self._sorted.update(self._unsorted)
+            self._unsorted.clear()
+        return self._sorted
+
     def current(self, key: str) -> Entry | None:
-        history: _History | None = self._keys.get(key)
+        history = self._histories.get(key)
         found = history.latest() if history is not None else None
         return None if found is None else Entry(key, *found)
 
     def at(self, key: str, revision: int) -> Entry | None:
-        history: _History | None = self._keys.get(key)
+        history = self._histories.get(key)
         found = history.at(revision) if history is not None else None
         return None if found is None else Entry(key, *found)
 
     def scan(self, low: str, high: str | None, revision: int) -> Iterator[Entry]:
         """The keys in ``[low, high)`` that exist at ``revision``, in key order."""
-        keys = self._keys
-        for key in keys.irange(low, high, inclusive=(True, False)):
-            found = keys[key].at(revision)
+        histories = self._histories
+        for key in self._ordered().irange(low, high, inclusive=(True, False)):
+            found = histories[key].at(revision)
             if found is not None:
                 yield Entry(key, *found)
 
     def count(self, low: str, high: str | None) -> int:
-        keys = self._keys
+        histories = self._histories
         return sum(
             1
-            for key in keys.irange(low, high, inclusive=(True, False))
-            if keys[key].creates[-1] != 0
+            for key in self._ordered().irange(low, high, inclusive=(True, False))
+            if histories[key].creates[-1] != 0
         )
 
     def put(self, key: str, revision: int, create_revision: int) -> None:
-        history: _History | None = self._keys.get(key)
+        history = self._histories.get(key)
         if history is None:
-            history = self._keys[key] = _History()
-        if not history.creates or history.creates[-1] == 0:
+            history = self._histories[key] = _History()
+            self._unsorted.append(key)
+        creates = history.creates
+        if not creates or creates[-1] == 0:
             self._live += 1
         history.revisions.append(revision)
-        history.creates.append(create_revision)
+        creates.append(create_revision)
 
     def delete(self, key: str, revision: int) -> None:
-        history: _History = self._keys[key]
+        history = self._histories[key]
         if history.creates and history.creates[-1] != 0:
             self._live -= 1
         history.revisions.append(revision)
@@ -121,7 +142,7 @@ class KeyIndex:
         """Forget what a read at ``revision`` or later cannot see; returns its revisions."""
         dropped: list[int] = []
         forget: list[str] = []
-        for key, history in self._keys.items():
+        for key, history in self._histories.items():
             revisions = history.revisions
             if revisions[0] > revision:
                 continue
@@ -134,8 +155,10 @@ class KeyIndex:
                 del history.creates[:keep]
             if not revisions:
                 forget.append(key)
+        ordered = self._ordered()
         for key in forget:
-            del self._keys[key]
+            del self._histories[key]
+            ordered.remove(key)
         self.compacted = revision
         return dropped
 

@@ -35,7 +35,7 @@ class Job:
     drop: list[int] = field(default_factory=list)
     compact_to: int = 0
     # Set by the writer when the transaction failed; nothing of the job is stored.
-    error: sqlite3.Error | None = None
+    error: Exception | None = None
 
 
 class Writer:
@@ -73,11 +73,12 @@ class Writer:
             started = time.perf_counter()
             try:
                 self._commit(job)
-            except sqlite3.Error as err:
+            except Exception as err:
+                # Whatever went wrong, the job must be reported, or its callers would
+                # wait forever; and the transaction must not stay open.
                 log.error("sqlite commit failed", extra={"rows": len(job.rows), "error": str(err)})
-                if self._connection.in_transaction:
-                    self._connection.execute("ROLLBACK")
                 job.error = err
+                self._roll_back()
             log.debug(
                 "batch committed",
                 extra={"rows": len(job.rows), "seconds": time.perf_counter() - started},
@@ -87,6 +88,13 @@ class Writer:
             except RuntimeError:
                 # The loop is gone: nobody is waiting for this outcome any more.
                 log.warning("event loop closed before a batch was reported")
+
+    def _roll_back(self) -> None:
+        try:
+            if self._connection.in_transaction:
+                self._connection.execute("ROLLBACK")
+        except sqlite3.Error as err:
+            log.error("sqlite rollback failed", extra={"error": str(err)})
 
     def _commit(self, job: Job) -> None:
         connection = self._connection
