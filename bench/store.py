@@ -49,6 +49,8 @@ from bench.store_workloads import (
     write_rate,
 )
 from kubelite.store import Store, StoreError
+from kubelite.store.etcd import EtcdStore
+from kubelite.store.sqlite import SqliteStore
 from kubelite.testing.etcd import EtcdServer
 
 FULL = Settings(rounds=5, seconds=1.0, list_seconds=1.5, watch_seconds=3.0, quick=False)
@@ -84,7 +86,7 @@ async def _step(backend: str, name: str, work: Awaitable[T], *, limit: float) ->
 
 async def _measure_writes(
     result: BackendResult,
-    store: Store | None,
+    store: Store,
     raw: RawWrites,
     settings: Settings,
     value: bytes,
@@ -102,23 +104,23 @@ async def _measure_writes(
         raw_rounds = result.raw_writes.setdefault(callers, [])
         store_rounds = result.writes.setdefault(callers, [])
         for round_ in range(settings.rounds):
+            raw_work = functools.partial(raw, callers, round_)
+            store_work = functools.partial(
+                write_rate,
+                store,
+                callers=callers,
+                seconds=settings.seconds,
+                value=value,
+                run=round_,
+            )
             steps: list[tuple[str, list[Rate], Callable[[], Awaitable[Rate]]]] = [
                 (
                     f"raw engine, {callers} writers",
                     raw_rounds,
                     functools.partial(raw, callers, round_),
-                )
+                ),
+                (f"store, {callers} writers", store_rounds, store_work),
             ]
-            if store is not None:
-                store_work = functools.partial(
-                    write_rate,
-                    store,
-                    callers=callers,
-                    seconds=settings.seconds,
-                    value=value,
-                    run=round_,
-                )
-                steps.append((f"store, {callers} writers", store_rounds, store_work))
             if round_ % 2:
                 steps.reverse()
             for label, rounds, work in steps:
@@ -172,21 +174,19 @@ async def _measure_store(
 
 async def _measure(
     result: BackendResult,
-    store: Store | None,
+    store: Store,
     raw: RawWrites,
     settings: Settings,
     value: bytes,
 ) -> None:
-    """Every figure of one backend; closes the store. Without a store, only the raw."""
+    """Every figure of one backend; closes the store."""
     try:
         await _measure_writes(result, store, raw, settings, value)
-        if store is not None:
-            await _measure_store(result, store, settings, value)
+        await _measure_store(result, store, settings, value)
     except FigureFailedError as err:
         result.problem = f"stopped early, {err}"
     finally:
-        if store is not None:
-            await asyncio.wait_for(store.close(), timeout=60)
+        await asyncio.wait_for(store.close(), timeout=60)
 
 
 async def run_sqlite(settings: Settings, value: bytes) -> BackendResult:
@@ -203,13 +203,7 @@ async def run_sqlite(settings: Settings, value: bytes) -> BackendResult:
                 run=round_,
             )
 
-        store: Store | None = None
-        try:
-            from kubelite.store.sqlite import SqliteStore
-        except ImportError as err:
-            result.problem = f"store not measured, kubelite.store.sqlite: {err}"
-        else:
-            store = await SqliteStore.open(str(Path(tmp) / "store.db"))
+        store = await SqliteStore.open(str(Path(tmp) / "store.db"))
         await _measure(result, store, raw, settings, value)
     return result
 
@@ -229,13 +223,7 @@ async def run_etcd(settings: Settings, value: bytes) -> BackendResult:
                 run=round_,
             )
 
-        store: Store | None = None
-        try:
-            from kubelite.store.etcd import EtcdStore
-        except ImportError as err:
-            result.problem = f"store not measured, kubelite.store.etcd: {err}"
-        else:
-            store = await EtcdStore.open([server.endpoint])
+        store = await EtcdStore.open([server.endpoint])
         await _measure(result, store, raw, settings, value)
     return result
 
