@@ -114,11 +114,7 @@ async def _measure_writes(
                 run=round_,
             )
             steps: list[tuple[str, list[Rate], Callable[[], Awaitable[Rate]]]] = [
-                (
-                    f"raw engine, {callers} writers",
-                    raw_rounds,
-                    functools.partial(raw, callers, round_),
-                ),
+                (f"raw engine, {callers} writers", raw_rounds, raw_work),
                 (f"store, {callers} writers", store_rounds, store_work),
             ]
             if round_ % 2:
