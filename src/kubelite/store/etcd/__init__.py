@@ -2,9 +2,11 @@
 
 It owns everything between the store's methods and an etcd v3 cluster: the
 gRPC channel and its failover (``connection``), the request each method sends
-(``store``), watches that resume across broken streams (``watch``), the
-protobuf conversions (``codec``) and the mapping of etcd's failures onto the
-store's errors (``errors``). It speaks etcd through etcd3aio's service layer
+(``store``), the one watch stream that feeds every watch of a store through
+the shared hub and resumes across breaks (``watch``), replays of older
+history (``history``) and the opening of watch streams both use
+(``streams``), the protobuf conversions (``codec``) and the mapping of etcd's
+failures onto the store's errors (``errors``). It speaks etcd through etcd3aio's service layer
 and generated protocol, over a channel configured here; ``bench/etcd_clients.py``
 records why etcd3aio.
 
@@ -18,6 +20,5 @@ records why etcd3aio.
 from kubelite.store.etcd.connection import EtcdOptions
 from kubelite.store.etcd.errors import EtcdRequestError
 from kubelite.store.etcd.store import EtcdStore
-from kubelite.store.etcd.watch import EtcdWatch
 
-__all__ = ["EtcdOptions", "EtcdRequestError", "EtcdStore", "EtcdWatch"]
+__all__ = ["EtcdOptions", "EtcdRequestError", "EtcdStore"]

@@ -43,12 +43,16 @@ class EtcdOptions:
     # Back-off of gRPC's reconnects and of watch resumption: first delay, cap.
     reconnect_backoff: float = 0.1
     reconnect_backoff_max: float = 2.0
-    # How long a broken watch keeps trying to resume before it gives up with
-    # StoreUnavailableError.
+    # How long the store's watch stream (or a replay of history) keeps trying
+    # to resume before its watches fail with StoreUnavailableError.
     watch_resume_timeout: float = 60.0
-    # Ask etcd for progress notifications, so that a watch on a quiet prefix
-    # can resume from a recent revision rather than one since compacted.
-    watch_progress_notify: bool = True
+    # Events kept in memory for watches that start in the recent past, and how
+    # far one watch may fall behind before it is dropped (WatchOverflowError).
+    watch_history: int = 10_000
+    watch_max_pending: int = 100_000
+    # The longest the watch stream holds an event back so that it reaches the
+    # watches together with the next ones (see kubelite.store.etcd.watch).
+    watch_batch_delay_max: float = 0.005
     # HTTP/2 keepalive pings: how often, and how long to wait for the answer
     # before the connection is declared dead.
     keepalive_time: float = 10.0
@@ -64,6 +68,15 @@ class EtcdOptions:
                 "reconnect back-off must satisfy 0 < reconnect_backoff <= "
                 f"reconnect_backoff_max, got {self.reconnect_backoff} and "
                 f"{self.reconnect_backoff_max}"
+            )
+        if self.watch_batch_delay_max < 0:
+            raise ValueError(
+                f"watch_batch_delay_max must not be negative, got {self.watch_batch_delay_max}"
+            )
+        if self.watch_history < 0 or self.watch_max_pending < 1:
+            raise ValueError(
+                "watch_history must not be negative and watch_max_pending must be "
+                f"positive, got {self.watch_history} and {self.watch_max_pending}"
             )
 
 

@@ -19,6 +19,15 @@ lease left unused because its transaction failed simply expires.
 Revisions are etcd's own. A new etcd cluster is at revision 1 before any
 write, so its first write is revision 2, not 1.
 
+Watches are ``HubWatch``es on one ``WatchHub`` per store, fed by one etcd
+watch stream over the whole key space (``watch.WatchFeed``, which says why);
+a watch that starts before the hub's memory replays etcd's history through a
+short-lived stream of its own (``history.replay``). ``compact`` keeps the
+hub's compacted revision current; a compaction by another client is learnt
+when a replay or the feed's resumption meets it, so a watch served from the
+hub's memory may start below it, as with the Kubernetes API server's watch
+cache.
+
 Reads are retried on "unavailable" (``EtcdOptions.read_attempts``); writes are
 sent once, because a write whose answer was lost may have been applied and
 repeating a create would turn success into ``KeyExistsError``.
@@ -32,7 +41,6 @@ import math
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Self, TypeVar
 
-from etcd3aio._protobuf import WatchStub
 from etcd3aio.kv import KVService
 from etcd3aio.lease import LeaseService
 
@@ -48,12 +56,17 @@ from kubelite.store.errors import (
 from kubelite.store.etcd import codec
 from kubelite.store.etcd.connection import EtcdOptions, open_channel, resolve_target
 from kubelite.store.etcd.errors import ETCD_ERRORS, Failure, classify, rejected
-from kubelite.store.etcd.watch import EtcdWatch, compacted_revision
+from kubelite.store.etcd.history import compacted_revision, replay
+from kubelite.store.etcd.streams import WatchStreams
+from kubelite.store.etcd.watch import WatchFeed
+from kubelite.store.hub import HubWatch, WatchHub
 from kubelite.store.interface import Event, EventType, KeyValue, Page
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# Spelt out here: inside the class, ``list`` is the method.
+_Events = list[Event]
 
 
 class EtcdStore:
@@ -65,9 +78,22 @@ class EtcdStore:
         self._endpoints = list(endpoints)
         self._kv = KVService(channel, max_attempts=options.read_attempts)
         self._leases = LeaseService(channel, max_attempts=options.read_attempts)
-        self._watch_stub = WatchStub(channel)
-        # Live watches, shut down by close(); a watch removes itself on aclose.
-        self._watches: set[EtcdWatch] = set()
+        self._streams = WatchStreams(channel)
+        # The hub's revision means nothing until the feed starts, which
+        # resets it; no watch registers before that.
+        self._hub = WatchHub(
+            revision=0,
+            compacted=0,
+            history=options.watch_history,
+            max_pending=options.watch_max_pending,
+        )
+        self._feed = WatchFeed(
+            streams=self._streams,
+            hub=self._hub,
+            options=options,
+            current_revision=self.current_revision,
+        )
+        self._hub.upstream = self._feed
         self._closed = False
 
     @classmethod
@@ -194,19 +220,21 @@ class EtcdStore:
         )
         return int(response.count)
 
-    def watch(self, prefix: str, *, revision: int = 0) -> EtcdWatch:
+    def watch(self, prefix: str, *, revision: int = 0) -> HubWatch:
         if self._closed:
             raise StoreUnavailableError("etcd store is closed")
-        watch = EtcdWatch(
-            stub=self._watch_stub,
-            prefix=prefix,
-            revision=revision,
-            options=self._options,
-            current_revision=self.current_revision,
-            on_close=self._watches.discard,
-        )
-        self._watches.add(watch)
-        return watch
+        if revision < 0:
+            raise ValueError(f"watch revision must not be negative, got {revision}")
+        return HubWatch(self._hub, prefix, revision, self._replay)
+
+    @property
+    def watch_streams_opened(self) -> int:
+        """How many etcd watch streams this store has opened so far.
+
+        One for the feed however many watches, plus one per resumption, per
+        page of history replayed and per probe of the compacted revision.
+        """
+        return self._streams.opened
 
     async def compact(self, revision: int) -> None:
         try:
@@ -217,21 +245,30 @@ class EtcdStore:
                 lambda: self._kv.compact(revision, timeout=self._options.request_timeout),
                 revision=revision,
             )
-        except CompactedError:
+        except CompactedError as err:
             # Already compacted at or past it: nothing older is left to forget.
+            self._hub.compacted = max(self._hub.compacted, err.compacted)
             return
+        self._hub.compacted = max(self._hub.compacted, revision)
         log.info("etcd compacted", extra={"revision": revision})
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        for watch in list(self._watches):
-            watch.shutdown_by_store()
+        self._hub.close()
+        await self._feed.close()
         await self._channel.close()
         log.info("etcd store closed", extra={"endpoints": self._endpoints})
 
     # Internals.
+
+    async def _replay(self, prefix: str, after: int, up_to: int, limit: int) -> _Events:
+        if self._closed:
+            raise StoreUnavailableError("etcd store is closed (replay)")
+        return await replay(
+            self._streams, self._options, prefix=prefix, after=after, up_to=up_to, limit=limit
+        )
 
     @property
     def _read(self) -> dict[str, Any]:
@@ -253,7 +290,7 @@ class EtcdStore:
         if failure is Failure.COMPACTED:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + self._options.request_timeout
-            compacted = await compacted_revision(self._watch_stub, deadline)
+            compacted = await compacted_revision(self._streams, deadline)
             return CompactedError(revision, compacted)
         if failure is Failure.FUTURE:
             try:

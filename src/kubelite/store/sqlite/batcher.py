@@ -35,10 +35,10 @@ from kubelite.store.errors import (
     StoreError,
     StoreUnavailableError,
 )
+from kubelite.store.hub import WatchHub
 from kubelite.store.interface import Event, EventType, KeyValue
 from kubelite.store.sqlite import schema
 from kubelite.store.sqlite.index import KeyIndex
-from kubelite.store.sqlite.watch import WatchHub
 from kubelite.store.sqlite.writer import Job, Writer
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 Three parts share the work. The batcher (``batcher``) decides every write on the
 event loop and groups them into batches; the writer thread (``writer``) commits one
 batch at a time; when a batch is durable, the batcher updates the in-memory key
-index (``index``), hands the events to the watch hub (``watch``) and answers the
+index (``index``), hands the events to the watch hub (``store.hub``) and answers the
 callers. A read finds its keys' revisions in the index and then reads the values by
 revision: point reads on the loop, with a connection of their own (tens of
 microseconds, less than a hop to a thread), and lists of many keys on a reader
@@ -43,12 +43,12 @@ from kubelite.store.errors import (
     StoreError,
     StoreUnavailableError,
 )
+from kubelite.store.hub import HubWatch, WatchHub
 from kubelite.store.interface import Event, EventType, KeyValue, Page
 from kubelite.store.sqlite import index as key_index
 from kubelite.store.sqlite import schema
 from kubelite.store.sqlite.batcher import Batcher
 from kubelite.store.sqlite.index import Entry
-from kubelite.store.sqlite.watch import SqliteWatch, WatchHub
 
 log = logging.getLogger(__name__)
 
@@ -230,11 +230,11 @@ class SqliteStore:
             for e in entries
         ]
 
-    def watch(self, prefix: str, *, revision: int = 0) -> SqliteWatch:
+    def watch(self, prefix: str, *, revision: int = 0) -> HubWatch:
         self._check_open()
         if revision < 0:
             raise ValueError(f"revision must not be negative, got {revision}")
-        return SqliteWatch(self._hub, prefix, revision, self._replay)
+        return HubWatch(self._hub, prefix, revision, self._replay)
 
     async def _replay(self, prefix: str, after: int, up_to: int, limit: int) -> _Events:
         return await self._on_reader(self._replay_page, prefix, after, up_to, limit)
