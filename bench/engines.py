@@ -8,19 +8,25 @@ on top. Each is measured with the benchmark's value size and key shape.
   row per transaction (the ceiling for one writer) or ``executemany`` of 64 rows per
   transaction (group commit, the ceiling for 64 concurrent writers).
 - etcd: a bare ``etcd3aio`` client (the library the etcd backend speaks through)
-  putting distinct keys from 1 or 64 concurrent callers over one channel.
+  putting distinct keys from 1 or 64 concurrent callers over one channel; and one
+  bare watcher's delivery latency while ``bench.etcd_writer`` paces creates from a
+  process of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from time import perf_counter
+from typing import Any, cast
 
 from etcd3aio import Etcd3Client
 
-from bench.load import Rate, closed_loop
+from bench import etcd_writer
+from bench.load import Rate, Spread, closed_loop, spread
+from kubelite.store.keys import prefix_end
 
 
 def _sqlite_inserts(
@@ -84,3 +90,31 @@ async def etcd_put_rate(
             await kv.put(f"{prefix}{caller:03d}/{count:09d}", value)
 
         return await closed_loop(put, callers=callers, seconds=seconds)
+
+
+async def etcd_watch_latency(endpoint: str, *, count: int, rate: float, size: int) -> Spread:
+    """One bare etcd3aio watcher's delivery latency under a writer in another process."""
+    prefix = "/raw-watch/"
+    latencies: list[float] = []
+    async with Etcd3Client([client_address(endpoint)]) as client:
+        if client.watch is None:
+            raise RuntimeError("etcd3aio client did not connect")
+        stream = client.watch.watch(prefix, prefix_end(prefix))
+        # etcd confirms the watch with a first, empty response; the writer starts after.
+        await anext(stream)
+
+        async def receive() -> None:
+            async for response in stream:
+                for event in response.events:
+                    latencies.append(perf_counter() - etcd_writer.sent_at(event.kv.value))
+                if len(latencies) >= count:
+                    return
+
+        receiving = asyncio.create_task(receive())
+        try:
+            await etcd_writer.run_external(endpoint, prefix, count=count, rate=rate, size=size)
+            await asyncio.wait_for(receiving, timeout=20)
+        finally:
+            receiving.cancel()
+            await cast(AsyncGenerator[Any, None], stream).aclose()
+    return spread(latencies)

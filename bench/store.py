@@ -125,9 +125,17 @@ async def _measure_writes(
 
 
 async def _measure_store(
-    result: BackendResult, store: Store, settings: Settings, value: bytes
+    result: BackendResult,
+    store: Store,
+    settings: Settings,
+    value: bytes,
+    writer_endpoint: str | None,
 ) -> None:
-    """The store's figures after the writes, each needing only what came before."""
+    """The store's figures after the writes, each needing only what came before.
+
+    With ``writer_endpoint`` (etcd), the watch figure is also measured with the
+    writer in a process of its own.
+    """
     name = result.backend
     limit = settings.seconds * 10 + 30
     result.fill = await _step(
@@ -166,6 +174,32 @@ async def _measure_store(
         ),
         limit=settings.watch_seconds + DRAIN_TIMEOUT + 90,
     )
+    if writer_endpoint is not None:
+        result.raw_watch = await _step(
+            name,
+            "watch latency, one bare client watcher, writer in another process",
+            engines.etcd_watch_latency(
+                writer_endpoint,
+                count=round(1000.0 * settings.watch_seconds),
+                rate=1000.0,
+                size=len(value),
+            ),
+            limit=settings.watch_seconds + DRAIN_TIMEOUT + 90,
+        )
+        result.watch_external = await _step(
+            name,
+            "watch latency, 100 watchers, writer in another process",
+            watch_latency(
+                store,
+                watchers=100,
+                rate=1000.0,
+                seconds=settings.watch_seconds,
+                value=value,
+                drain_timeout=DRAIN_TIMEOUT,
+                writer_endpoint=writer_endpoint,
+            ),
+            limit=settings.watch_seconds + DRAIN_TIMEOUT + 90,
+        )
 
 
 async def _measure(
@@ -174,11 +208,12 @@ async def _measure(
     raw: RawWrites,
     settings: Settings,
     value: bytes,
+    writer_endpoint: str | None = None,
 ) -> None:
     """Every figure of one backend; closes the store."""
     try:
         await _measure_writes(result, store, raw, settings, value)
-        await _measure_store(result, store, settings, value)
+        await _measure_store(result, store, settings, value, writer_endpoint)
     except FigureFailedError as err:
         result.problem = f"stopped early, {err}"
     finally:
@@ -220,7 +255,7 @@ async def run_etcd(settings: Settings, value: bytes) -> BackendResult:
             )
 
         store = await EtcdStore.open([server.endpoint])
-        await _measure(result, store, raw, settings, value)
+        await _measure(result, store, raw, settings, value, server.endpoint)
     return result
 
 

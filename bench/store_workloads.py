@@ -22,11 +22,13 @@ import contextlib
 import math
 import random
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from time import perf_counter
 
+from bench import etcd_writer
 from bench.load import Rate, Spread, closed_loop, fixed_count, spread
-from kubelite.store import Store, StoreError
+from kubelite.store import Event, Store, StoreError
 
 LIST_KEYS = 10_000
 PAGE_SIZE = 500
@@ -139,20 +141,24 @@ class WatchResult:
     detail: str
 
 
+# When the event's write started: from the writer's own record, or the value.
+SentAt = Callable[[Event], float]
+
+
 async def _watch(
     store: Store,
     prefix: str,
     *,
     expected: int,
     ready: asyncio.Event,
-    sent: dict[str, float],
+    sent_at: SentAt,
     seen: _Watcher,
 ) -> None:
     try:
         async with store.watch(prefix) as watch:
             ready.set()
             async for event in watch:
-                seen.latencies.append(perf_counter() - sent[event.key])
+                seen.latencies.append(perf_counter() - sent_at(event))
                 seen.revisions.append(event.revision)
                 if len(seen.revisions) >= expected:
                     return
@@ -210,29 +216,44 @@ async def watch_latency(
     seconds: float,
     value: bytes,
     drain_timeout: float = 20.0,
+    writer_endpoint: str | None = None,
 ) -> WatchResult:
     """Event delivery latency to ``watchers`` watchers under a paced writer.
 
+    The writer runs in this process, on the same event loop as the watchers, or,
+    given ``writer_endpoint`` (an etcd endpoint), in a process of its own
+    (``bench.etcd_writer``), as another API server sharing the cluster would.
     Once the writer is done, the watchers get ``drain_timeout`` seconds more to
     receive every event; what has not arrived by then counts as never delivered.
     """
-    prefix = "/bench/watch/"
+    prefix = "/bench/watch/" if writer_endpoint is None else "/bench/watch-external/"
     writes = round(rate * seconds)
     sent: dict[str, float] = {}
+
+    def sent_at(event: Event) -> float:
+        if writer_endpoint is None:
+            return sent[event.key]
+        return etcd_writer.sent_at(event.kv.value if event.kv is not None else b"")
+
     seen = [_Watcher() for _ in range(watchers)]
     readies = [asyncio.Event() for _ in range(watchers)]
     tasks = [
         asyncio.create_task(
-            _watch(store, prefix, expected=writes, ready=ready, sent=sent, seen=tally)
+            _watch(store, prefix, expected=writes, ready=ready, sent_at=sent_at, seen=tally)
         )
         for ready, tally in zip(readies, seen, strict=True)
     ]
     try:
         # Every watch must be established before the first write, or it may miss it.
         await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), timeout=60)
-        elapsed, failures = await _paced_writes(
-            store, prefix, count=writes, rate=rate, sent=sent, value=value
-        )
+        if writer_endpoint is None:
+            elapsed, failures = await _paced_writes(
+                store, prefix, count=writes, rate=rate, sent=sent, value=value
+            )
+        else:
+            elapsed, failures = await etcd_writer.run_external(
+                writer_endpoint, prefix, count=writes, rate=rate, size=len(value)
+            )
         await asyncio.wait(tasks, timeout=drain_timeout)
     finally:
         for task in tasks:
