@@ -213,18 +213,27 @@ class Batcher:
 
     def _apply(self, batch: _Batch) -> None:
         index = self._index
-        for revision, key, create_revision, _, deleted, expires_at, _ in batch.job.rows:
+        rows = batch.job.rows
+        expiring = False
+        for revision, key, create_revision, _, deleted, expires_at, _ in rows:
             if deleted:
                 index.delete(key, revision)
             else:
                 index.put(key, revision, create_revision)
                 if expires_at is not None:
                     heapq.heappush(self._expiries, (expires_at, key, revision))
-            pending = self._overlay.get(key)
-            if pending is not None and pending[0] == revision:
-                del self._overlay[key]
-        if batch.job.rows:
+                    expiring = True
+        if rows:
             index.revision = batch.job.revision
+        if self._revision == index.revision:
+            # Nothing was decided after this batch: every pending write is durable.
+            self._overlay.clear()
+        else:
+            for revision, key, *_ in rows:
+                pending = self._overlay.get(key)
+                if pending is not None and pending[0] == revision:
+                    del self._overlay[key]
+        if expiring:
             self._schedule_expiry()
         self._hub.publish(batch.events, index.revision, index.compacted)
         self._settle(batch)
