@@ -16,6 +16,7 @@ import asyncio
 import sys
 from time import perf_counter
 
+from bench.load import paced
 from kubelite.store.etcd import EtcdStore
 
 SENT_WIDTH = 24
@@ -29,26 +30,14 @@ def sent_at(value: bytes) -> float:
 async def write(endpoint: str, prefix: str, count: int, rate: float, size: int) -> None:
     store = await EtcdStore.open([endpoint])
     padding = b"x" * max(0, size - SENT_WIDTH)
-    failures = 0
 
-    async def create(key: str) -> None:
-        nonlocal failures
+    async def create(index: int) -> None:
         sent = f"{perf_counter():<{SENT_WIDTH}.9f}".encode()
-        try:
-            await store.create(key, sent + padding)
-        except Exception:
-            failures += 1
+        await store.create(f"{prefix}{index:07d}", sent + padding)
 
     try:
-        start = perf_counter()
-        writes: list[asyncio.Task[None]] = []
-        for index in range(count):
-            delay = start + index / rate - perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            writes.append(asyncio.create_task(create(f"{prefix}{index:07d}")))
-        await asyncio.gather(*writes)
-        print(f"done {perf_counter() - start:.6f} {failures}", flush=True)
+        seconds, failures = await paced(create, count=count, rate=rate)
+        print(f"done {seconds:.6f} {failures}", flush=True)
     finally:
         await store.close()
 

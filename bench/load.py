@@ -3,8 +3,9 @@
 Two shapes of load are used. A *closed loop* keeps a fixed number of callers busy:
 each caller starts its next operation as soon as its last one returns, until a
 deadline; the rate is the operations completed over the time until the last caller
-stopped. A *paced* loop (in ``store_workloads``) starts operations on a clock
-whatever their latency, so that a slow operation cannot hide the delay it causes.
+stopped. A *paced* loop starts operations on a clock
+whatever their latency (``paced``), so that a slow operation cannot hide the delay
+it causes.
 
 Every figure is a wall-clock measure with ``time.perf_counter``, taken in the one
 process and event loop that also generates the load: the generator's own cost is
@@ -16,9 +17,10 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from time import perf_counter
+from typing import Any
 
 VALUE_SIZE = 1024
 
@@ -130,3 +132,23 @@ async def fixed_count(operation: Operation, *, callers: int, count: int) -> Rate
 
     await asyncio.gather(*(caller(number) for number in range(callers)))
     return Rate(count=count, seconds=perf_counter() - start)
+
+
+async def paced(
+    start_one: Callable[[int], Coroutine[Any, Any, None]], *, count: int, rate: float
+) -> tuple[float, int]:
+    """Run ``start_one(i)`` for each ``i`` below ``count``, started ``rate`` a second.
+
+    None waits for the one before it to finish; returns the seconds until all have
+    finished and how many of them failed.
+    """
+    start = perf_counter()
+    tasks: list[asyncio.Task[None]] = []
+    for index in range(count):
+        delay = start + index / rate - perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(start_one(index)))
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    failures = sum(1 for outcome in outcomes if isinstance(outcome, BaseException))
+    return perf_counter() - start, failures

@@ -42,6 +42,7 @@ from bench.load import Rate, make_value
 from bench.report import BackendResult, Settings, describe_machine, render
 from bench.store_workloads import (
     ListMismatchError,
+    WatchResult,
     fill_list_prefix,
     list_timing,
     read_rate,
@@ -161,19 +162,19 @@ async def _measure_store(
         limit=limit,
     )
 
-    result.watch = await _step(
-        name,
-        "watch latency, 100 watchers",
-        watch_latency(
+    def watch(writer_endpoint: str | None = None) -> Awaitable[WatchResult]:
+        return watch_latency(
             store,
             watchers=100,
             rate=1000.0,
             seconds=settings.watch_seconds,
             value=value,
             drain_timeout=DRAIN_TIMEOUT,
-        ),
-        limit=settings.watch_seconds + DRAIN_TIMEOUT + 90,
-    )
+            writer_endpoint=writer_endpoint,
+        )
+
+    watch_limit = settings.watch_seconds + DRAIN_TIMEOUT + 90
+    result.watch = await _step(name, "watch latency, 100 watchers", watch(), limit=watch_limit)
     if writer_endpoint is not None:
         result.raw_watch = await _step(
             name,
@@ -184,21 +185,13 @@ async def _measure_store(
                 rate=1000.0,
                 size=len(value),
             ),
-            limit=settings.watch_seconds + DRAIN_TIMEOUT + 90,
+            limit=watch_limit,
         )
         result.watch_external = await _step(
             name,
             "watch latency, 100 watchers, writer in another process",
-            watch_latency(
-                store,
-                watchers=100,
-                rate=1000.0,
-                seconds=settings.watch_seconds,
-                value=value,
-                drain_timeout=DRAIN_TIMEOUT,
-                writer_endpoint=writer_endpoint,
-            ),
-            limit=settings.watch_seconds + DRAIN_TIMEOUT + 90,
+            watch(writer_endpoint),
+            limit=watch_limit,
         )
 
 

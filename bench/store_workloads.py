@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from time import perf_counter
 
 from bench import etcd_writer
-from bench.load import Rate, Spread, closed_loop, fixed_count, spread
+from bench.load import Rate, Spread, closed_loop, fixed_count, paced, spread
 from kubelite.store import Event, Store, StoreError
 
 LIST_KEYS = 10_000
@@ -172,20 +172,12 @@ async def _paced_writes(
 ) -> tuple[float, int]:
     """Start ``count`` creates on a clock of ``rate`` per second; (seconds, failures)."""
 
-    async def create(key: str) -> None:
+    async def create(index: int) -> None:
+        key = f"{prefix}{index:07d}"
         sent[key] = perf_counter()
         await store.create(key, value)
 
-    start = perf_counter()
-    writes: list[asyncio.Task[None]] = []
-    for index in range(count):
-        delay = start + index / rate - perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        writes.append(asyncio.create_task(create(f"{prefix}{index:07d}")))
-    outcomes = await asyncio.gather(*writes, return_exceptions=True)
-    failures = sum(1 for outcome in outcomes if isinstance(outcome, BaseException))
-    return perf_counter() - start, failures
+    return await paced(create, count=count, rate=rate)
 
 
 def _completeness(seen: list[_Watcher], writes: int, drain_timeout: float) -> tuple[bool, str]:
