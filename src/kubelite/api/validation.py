@@ -1,0 +1,412 @@
+"""Kubernetes' rules for names, labels, annotations and ``generateName``.
+
+Two layers, as in Kubernetes. The ``is_*`` checks take a bare value and return
+the list of what is wrong with it as Kubernetes words it (empty when valid);
+they know nothing of where the value sits. The ``validate_*`` functions take a
+``FieldPath`` too and return ``FieldError`` values, so that the API server can
+collect every problem of an object in an ``ErrorList`` and answer one 422.
+Nothing here raises.
+
+Which rule a name follows depends on the resource, and ``NameRule`` names the
+four in use::
+
+    DNS1123_SUBDOMAIN   most objects (pods, configmaps, deployments): up to 253
+                        characters, lowercase, dots allowed
+    DNS1123_LABEL       namespaces: up to 63 characters, no dots
+    DNS1035_LABEL       services: a DNS-1123 label that starts with a letter
+    PATH_SEGMENT        anything that only has to fit in a URL: not "." or "..",
+                        no "/" or "%"
+
+``generateName`` is a prefix: it is checked with the name's rule after masking a
+trailing dash (``web-`` checks as ``wea``, the quirk Kubernetes has), and
+``generate_name`` appends the five random characters the server would.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+import re
+from collections.abc import Mapping, Sequence
+from typing import Final
+
+from kubelite.api.field import FieldError, FieldPath, GoLiteral
+
+DNS1123_LABEL_MAX_LENGTH: Final = 63
+DNS1123_SUBDOMAIN_MAX_LENGTH: Final = 253
+DNS1035_LABEL_MAX_LENGTH: Final = 63
+QUALIFIED_NAME_MAX_LENGTH: Final = 63
+LABEL_VALUE_MAX_LENGTH: Final = 63
+# The total size of a object's annotations, keys and values, in bytes.
+TOTAL_ANNOTATION_SIZE_LIMIT: Final = 256 * 1024
+
+# Generated names: the base is cut so that base plus suffix fits a DNS label.
+GENERATED_SUFFIX_LENGTH: Final = 5
+MAX_GENERATE_NAME_BASE: Final = DNS1123_LABEL_MAX_LENGTH - GENERATED_SUFFIX_LENGTH
+# No vowels (no words) and no look-alike digits, as Kubernetes chooses.
+GENERATED_SUFFIX_ALPHABET: Final = "bcdfghjklmnpqrstvwxz2456789"
+
+IS_NEGATIVE_MESSAGE: Final = "must be greater than or equal to 0"
+
+_DNS1123_LABEL_FMT: Final = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_DNS1123_SUBDOMAIN_FMT: Final = _DNS1123_LABEL_FMT + "(\\." + _DNS1123_LABEL_FMT + ")*"
+_DNS1035_LABEL_FMT: Final = "[a-z]([-a-z0-9]*[a-z0-9])?"
+_QUALIFIED_NAME_FMT: Final = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+_LABEL_VALUE_FMT: Final = "(" + _QUALIFIED_NAME_FMT + ")?"
+
+_DNS1123_LABEL_RE: Final = re.compile(_DNS1123_LABEL_FMT)
+_DNS1123_SUBDOMAIN_RE: Final = re.compile(_DNS1123_SUBDOMAIN_FMT)
+_DNS1035_LABEL_RE: Final = re.compile(_DNS1035_LABEL_FMT)
+_QUALIFIED_NAME_RE: Final = re.compile(_QUALIFIED_NAME_FMT)
+_LABEL_VALUE_RE: Final = re.compile(_LABEL_VALUE_FMT)
+
+_DNS1123_LABEL_MESSAGE: Final = (
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or "
+    "'-', and must start and end with an alphanumeric character"
+)
+_DNS1123_SUBDOMAIN_MESSAGE: Final = (
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+    "'-' or '.', and must start and end with an alphanumeric character"
+)
+_DNS1035_LABEL_MESSAGE: Final = (
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start "
+    "with an alphabetic character, and end with an alphanumeric character"
+)
+_QUALIFIED_NAME_MESSAGE: Final = (
+    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end "
+    "with an alphanumeric character"
+)
+_LABEL_VALUE_MESSAGE: Final = (
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', "
+    "'_' or '.', and must start and end with an alphanumeric character"
+)
+
+
+def _full_match(pattern: re.Pattern[str], value: str) -> bool:
+    # Go anchors these expressions with ^...$, where $ does not match before a
+    # trailing newline; fullmatch has the same meaning.
+    return pattern.fullmatch(value) is not None
+
+
+def _byte_length(value: str) -> int:
+    # Kubernetes counts bytes, not characters.
+    return len(value.encode())
+
+
+def empty_message() -> str:
+    return "must be non-empty"
+
+
+def max_length_message(length: int) -> str:
+    return f"must be no more than {length} characters"
+
+
+def regex_message(message: str, regex: str, *examples: str) -> str:
+    """A rule's message with its examples and regex, worded as Kubernetes does.
+
+    The doubled space before each "or" is Kubernetes' own, and kept.
+    """
+    if not examples:
+        return f"{message} (regex used for validation is '{regex}')"
+    quoted = " or ".join(f"'{example}', " for example in examples)
+    return f"{message} (e.g. {quoted}regex used for validation is '{regex}')"
+
+
+# -- bare checks -------------------------------------------------------------------
+
+
+def is_dns1123_label(value: str) -> list[str]:
+    problems = []
+    if _byte_length(value) > DNS1123_LABEL_MAX_LENGTH:
+        problems.append(max_length_message(DNS1123_LABEL_MAX_LENGTH))
+    if not _full_match(_DNS1123_LABEL_RE, value):
+        if _full_match(_DNS1123_SUBDOMAIN_RE, value):
+            # A valid subdomain of valid length: only the dots are wrong.
+            problems.append("must not contain dots")
+        else:
+            problems.append(
+                regex_message(_DNS1123_LABEL_MESSAGE, _DNS1123_LABEL_FMT, "my-name", "123-abc")
+            )
+    return problems
+
+
+def is_dns1123_subdomain(value: str) -> list[str]:
+    problems = []
+    if _byte_length(value) > DNS1123_SUBDOMAIN_MAX_LENGTH:
+        problems.append(max_length_message(DNS1123_SUBDOMAIN_MAX_LENGTH))
+    if not _full_match(_DNS1123_SUBDOMAIN_RE, value):
+        problems.append(
+            regex_message(_DNS1123_SUBDOMAIN_MESSAGE, _DNS1123_SUBDOMAIN_FMT, "example.com")
+        )
+    return problems
+
+
+def is_dns1035_label(value: str) -> list[str]:
+    problems = []
+    if _byte_length(value) > DNS1035_LABEL_MAX_LENGTH:
+        problems.append(max_length_message(DNS1035_LABEL_MAX_LENGTH))
+    if not _full_match(_DNS1035_LABEL_RE, value):
+        problems.append(
+            regex_message(_DNS1035_LABEL_MESSAGE, _DNS1035_LABEL_FMT, "my-name", "abc-123")
+        )
+    return problems
+
+
+def is_path_segment_name(value: str, *, prefix: bool = False) -> list[str]:
+    """A name that only has to be one URL path segment."""
+    if not prefix and value in (".", ".."):
+        return [f"may not be '{value}'"]
+    return [f"may not contain '{char}'" for char in ("/", "%") if char in value]
+
+
+def is_qualified_name(value: str) -> list[str]:
+    """A label key, annotation key or finalizer: ``[prefix/]name``.
+
+    The prefix is a DNS-1123 subdomain; the name at most 63 characters of
+    alphanumerics, ``-``, ``_`` and ``.``, starting and ending alphanumeric.
+    """
+    problems: list[str] = []
+    parts = value.split("/")
+    if len(parts) > 2:
+        example = regex_message(
+            _QUALIFIED_NAME_MESSAGE, _QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc"
+        )
+        return [
+            f"a qualified name {example} with an optional DNS subdomain prefix and '/' "
+            "(e.g. 'example.com/MyName')"
+        ]
+    if len(parts) == 2:
+        prefix, name = parts
+        if not prefix:
+            problems.append("prefix part " + empty_message())
+        else:
+            problems.extend("prefix part " + msg for msg in is_dns1123_subdomain(prefix))
+    else:
+        name = parts[0]
+    if not name:
+        problems.append("name part " + empty_message())
+    elif _byte_length(name) > QUALIFIED_NAME_MAX_LENGTH:
+        problems.append("name part " + max_length_message(QUALIFIED_NAME_MAX_LENGTH))
+    if not _full_match(_QUALIFIED_NAME_RE, name):
+        problems.append(
+            "name part "
+            + regex_message(
+                _QUALIFIED_NAME_MESSAGE, _QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc"
+            )
+        )
+    return problems
+
+
+def is_label_value(value: str) -> list[str]:
+    problems = []
+    if _byte_length(value) > LABEL_VALUE_MAX_LENGTH:
+        problems.append(max_length_message(LABEL_VALUE_MAX_LENGTH))
+    if not _full_match(_LABEL_VALUE_RE, value):
+        problems.append(
+            regex_message(_LABEL_VALUE_MESSAGE, _LABEL_VALUE_FMT, "MyValue", "my_value", "12345")
+        )
+    return problems
+
+
+# -- names ---------------------------------------------------------------------------
+
+
+def _mask_trailing_dash(name: str) -> str:
+    # Kubernetes drops the last *two* characters and appends "a"; only the
+    # absence of a trailing dash matters, but the quirk changes which prefixes
+    # pass ("a.-" passes), so it is kept.
+    if _byte_length(name) > 1 and name.endswith("-"):
+        return name[:-2] + "a"
+    return name
+
+
+class NameRule(enum.Enum):
+    """The rule a resource's names follow."""
+
+    DNS1123_SUBDOMAIN = "dns1123-subdomain"
+    DNS1123_LABEL = "dns1123-label"
+    DNS1035_LABEL = "dns1035-label"
+    PATH_SEGMENT = "path-segment"
+
+    def check(self, name: str, *, prefix: bool = False) -> list[str]:
+        """What is wrong with ``name``; ``prefix`` for a ``generateName``."""
+        if self is NameRule.PATH_SEGMENT:
+            return is_path_segment_name(name, prefix=prefix)
+        if prefix:
+            name = _mask_trailing_dash(name)
+        if self is NameRule.DNS1123_SUBDOMAIN:
+            return is_dns1123_subdomain(name)
+        if self is NameRule.DNS1123_LABEL:
+            return is_dns1123_label(name)
+        return is_dns1035_label(name)
+
+
+def validate_name(
+    name: str, path: FieldPath, *, rule: NameRule = NameRule.DNS1123_SUBDOMAIN
+) -> list[FieldError]:
+    return [FieldError.invalid(path, name, msg) for msg in rule.check(name)]
+
+
+def validate_generate_name(
+    generate_name: str, path: FieldPath, *, rule: NameRule = NameRule.DNS1123_SUBDOMAIN
+) -> list[FieldError]:
+    checks = rule.check(generate_name, prefix=True)
+    return [FieldError.invalid(path, generate_name, msg) for msg in checks]
+
+
+def generate_name(base: str, *, rng: random.Random | None = None) -> str:
+    """``base`` (cut to 58 characters) and five random characters, as the server
+    names an object created with only ``generateName``.
+
+    ``rng`` is the random source, injectable so that tests get known names.
+    """
+    source = rng if rng is not None else _RANDOM
+    suffix = "".join(
+        source.choice(GENERATED_SUFFIX_ALPHABET) for _ in range(GENERATED_SUFFIX_LENGTH)
+    )
+    return base[:MAX_GENERATE_NAME_BASE] + suffix
+
+
+_RANDOM: Final = random.Random()
+
+
+# -- labels and annotations ------------------------------------------------------------
+
+
+def validate_label_key(key: str, path: FieldPath) -> list[FieldError]:
+    return [FieldError.invalid(path, key, msg) for msg in is_qualified_name(key)]
+
+
+def validate_labels(labels: Mapping[str, str], path: FieldPath) -> list[FieldError]:
+    """Every key a qualified name, every value a label value.
+
+    Errors name the map's path, not the key's, as Kubernetes does; keys are
+    taken in sorted order so the message is the same on every run.
+    """
+    errors: list[FieldError] = []
+    for key in sorted(labels):
+        errors.extend(validate_label_key(key, path))
+        value = labels[key]
+        errors.extend(FieldError.invalid(path, value, msg) for msg in is_label_value(value))
+    return errors
+
+
+def annotations_size(annotations: Mapping[str, str]) -> int:
+    """The bytes the size limit counts: every key and value, UTF-8."""
+    return sum(len(k.encode()) + len(v.encode()) for k, v in annotations.items())
+
+
+def validate_annotations(annotations: Mapping[str, str], path: FieldPath) -> list[FieldError]:
+    """Keys are qualified names in any case; keys and values total 256 KiB at most."""
+    errors: list[FieldError] = []
+    for key in sorted(annotations):
+        problems = is_qualified_name(key.lower())
+        errors.extend(FieldError.invalid(path, key, msg) for msg in problems)
+    if annotations_size(annotations) > TOTAL_ANNOTATION_SIZE_LIMIT:
+        errors.append(FieldError.too_long(path, TOTAL_ANNOTATION_SIZE_LIMIT))
+    return errors
+
+
+# -- object metadata -------------------------------------------------------------------
+
+
+def validate_object_meta(
+    *,
+    name: str,
+    generate_name: str = "",
+    namespace: str = "",
+    namespaced: bool,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+    generation: int = 0,
+    rule: NameRule = NameRule.DNS1123_SUBDOMAIN,
+    path: FieldPath | None = None,
+) -> list[FieldError]:
+    """The metadata checks every object passes on create and update, in
+    Kubernetes' order.
+
+    ``name`` is the name after generation: the server calls this once it has
+    appended the suffix, and an empty name means neither was given.
+    """
+    # TODO(#3): ownerReferences and finalizers are not checked yet; they wait for
+    # the garbage collector and graceful deletion, which define their rules.
+    meta = path if path is not None else FieldPath.of("metadata")
+    errors: list[FieldError] = []
+    if generate_name:
+        errors.extend(validate_generate_name(generate_name, meta.child("generateName"), rule=rule))
+    if not name:
+        errors.append(FieldError.required(meta.child("name"), "name or generateName is required"))
+    else:
+        errors.extend(validate_name(name, meta.child("name"), rule=rule))
+    if namespaced:
+        if not namespace:
+            errors.append(FieldError.required(meta.child("namespace")))
+        else:
+            errors.extend(
+                validate_name(namespace, meta.child("namespace"), rule=NameRule.DNS1123_LABEL)
+            )
+    elif namespace:
+        errors.append(FieldError.forbidden(meta.child("namespace"), "not allowed on this type"))
+    if generation < 0:
+        errors.append(FieldError.invalid(meta.child("generation"), generation, IS_NEGATIVE_MESSAGE))
+    errors.extend(validate_labels(labels or {}, meta.child("labels")))
+    errors.extend(validate_annotations(annotations or {}, meta.child("annotations")))
+    return errors
+
+
+# -- label selectors in objects ----------------------------------------------------------
+
+
+def validate_label_selector(
+    selector: Mapping[str, object] | None, path: FieldPath
+) -> list[FieldError]:
+    """A ``LabelSelector`` as written in an object (``spec.selector``).
+
+    ``matchLabels`` as labels; each ``matchExpressions`` entry with a known
+    operator, values exactly when the operator takes them, and a valid key.
+    """
+    if selector is None:
+        return []
+    errors: list[FieldError] = []
+    match_labels = selector.get("matchLabels") or {}
+    if isinstance(match_labels, Mapping):
+        errors.extend(validate_labels(match_labels, path.child("matchLabels")))
+    expressions = selector.get("matchExpressions") or []
+    if isinstance(expressions, Sequence):
+        for index, expression in enumerate(expressions):
+            if isinstance(expression, Mapping):
+                where = path.child("matchExpressions").index(index)
+                errors.extend(_validate_requirement(expression, where))
+    return errors
+
+
+def _validate_requirement(expression: Mapping[str, object], path: FieldPath) -> list[FieldError]:
+    errors: list[FieldError] = []
+    operator = expression.get("operator", "")
+    raw_values = expression.get("values") or []
+    values = [str(v) for v in raw_values] if isinstance(raw_values, Sequence) else []
+    if operator in ("In", "NotIn"):
+        if not values:
+            errors.append(
+                FieldError.required(
+                    path.child("values"), "must be specified when `operator` is 'In' or 'NotIn'"
+                )
+            )
+    elif operator in ("Exists", "DoesNotExist"):
+        if values:
+            errors.append(
+                FieldError.forbidden(
+                    path.child("values"),
+                    "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+                )
+            )
+    else:
+        bad = operator if isinstance(operator, str) else GoLiteral(str(operator))
+        errors.append(
+            FieldError.invalid(path.child("operator"), bad, "not a valid selector operator")
+        )
+    errors.extend(validate_label_key(str(expression.get("key", "")), path.child("key")))
+    for index, value in enumerate(values):
+        where = path.child("values").index(index)
+        errors.extend(FieldError.invalid(where, value, msg) for msg in is_label_value(value))
+    return errors
