@@ -52,6 +52,21 @@ def free_port() -> int:
         return port
 
 
+_PORT_ATTEMPTS = 5
+
+
+class _PortTakenError(RuntimeError):
+    """etcd could not bind a port that was free when it was picked."""
+
+
+def _two_free_ports() -> tuple[int, int]:
+    client = free_port()
+    peer = free_port()
+    while peer == client:
+        peer = free_port()
+    return client, peer
+
+
 @dataclass
 class EtcdServer:
     """One etcd member on loopback, with its data in ``data_dir``.
@@ -77,18 +92,37 @@ class EtcdServer:
         return self._process is not None and self._process.poll() is None
 
     def start(self, *, timeout: float = 20.0) -> None:
+        """Start the member and wait until it is healthy.
+
+        Ports picked here are free when picked but may be taken by another process
+        before etcd binds them; then new ones are picked, a few times. Ports given
+        by the caller, or kept from an earlier start, are used as they are.
+        """
         if self.running:
             return
         if self.data_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="kubelite-etcd-")
             self.data_dir = Path(self._tmp.name)
-        self.client_port = self.client_port or free_port()
-        self.peer_port = self.peer_port or free_port()
+        data_dir = self.data_dir
+        pick_ports = not self.client_port
+        for attempt in range(1, _PORT_ATTEMPTS + 1):
+            if pick_ports:
+                self.client_port, self.peer_port = _two_free_ports()
+            self.peer_port = self.peer_port or free_port()
+            try:
+                self._launch(data_dir, timeout)
+                return
+            except _PortTakenError:
+                if not pick_ports or attempt == _PORT_ATTEMPTS:
+                    raise
+                log.warning("etcd port taken, trying others", extra={"attempt": attempt})
+
+    def _launch(self, data_dir: Path, timeout: float) -> None:
         peer = f"http://127.0.0.1:{self.peer_port}"
         args = [
             find_etcd(),
             f"--name={self.name}",
-            f"--data-dir={self.data_dir / 'etcd'}",
+            f"--data-dir={data_dir / 'etcd'}",
             f"--listen-client-urls={self.endpoint}",
             f"--advertise-client-urls={self.endpoint}",
             f"--listen-peer-urls={peer}",
@@ -98,7 +132,7 @@ class EtcdServer:
             "--log-level=error",
             "--logger=zap",
         ]
-        log_path = self.data_dir / "etcd.log"
+        log_path = data_dir / "etcd.log"
         with log_path.open("ab") as log_file:
             self._process = subprocess.Popen(
                 args,
@@ -113,10 +147,10 @@ class EtcdServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process is not None and self._process.poll() is not None:
-                raise RuntimeError(
-                    f"etcd exited with {self._process.returncode}: "
-                    f"{log_path.read_text(errors='replace')[-2000:]}"
-                )
+                tail = log_path.read_text(errors="replace")[-2000:]
+                self._process = None
+                failure = _PortTakenError if "address already in use" in tail else RuntimeError
+                raise failure(f"etcd exited: {tail}")
             with (
                 contextlib.suppress(OSError, urllib.error.URLError),
                 urllib.request.urlopen(f"{self.endpoint}/health", timeout=1) as response,
