@@ -86,13 +86,13 @@ _METADATA = OBJECT_META.prefixed("metadata")
 _STATUS_CONDITIONS = DictPatchSchema({"status.conditions": _CONDITIONS})
 
 
-def _workload(template_at: str, **extra: FieldPatchMeta) -> DictPatchSchema:
-    return (
-        _METADATA
-        | _STATUS_CONDITIONS
-        | POD_TEMPLATE.prefixed(template_at)
-        | DictPatchSchema({path.replace("__", "."): meta for path, meta in extra.items()})
-    )
+def _workload(
+    template_at: str, *, conditions: bool = True, **extra: FieldPatchMeta
+) -> DictPatchSchema:
+    schema = _METADATA | POD_TEMPLATE.prefixed(template_at)
+    if conditions:
+        schema = schema | _STATUS_CONDITIONS
+    return schema | DictPatchSchema({path.replace("__", "."): meta for path, meta in extra.items()})
 
 
 BUILTIN_PATCH_SCHEMAS: dict[tuple[str, str], DictPatchSchema] = {
@@ -119,7 +119,8 @@ BUILTIN_PATCH_SCHEMAS: dict[tuple[str, str], DictPatchSchema] = {
     ("apps", "StatefulSet"): _workload("spec.template"),
     ("apps", "DaemonSet"): _workload("spec.template"),
     ("batch", "Job"): _workload("spec.template"),
-    ("batch", "CronJob"): _workload("spec.jobTemplate.spec.template"),
+    # A CronJob's status has no conditions.
+    ("batch", "CronJob"): _workload("spec.jobTemplate.spec.template", conditions=False),
     ("coordination.k8s.io", "Lease"): _METADATA,
     ("events.k8s.io", "Event"): _METADATA,
 }
