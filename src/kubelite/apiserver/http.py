@@ -1,0 +1,409 @@
+"""The HTTP face of the API server: one aiohttp handler that routes by path.
+
+Kubernetes' URLs are regular but not tree-shaped enough for a path router:
+``/api/v1/namespaces/x/status`` is a subresource of a namespace while
+``/api/v1/namespaces/x/pods`` is the pods in it, and only the resource table
+knows which. So every request goes through ``Router.handle``, which splits the
+path once, decides what it addresses (``Target``), and calls the verb's handler.
+Every failure leaves as a ``Status`` object with Kubernetes' code and reason:
+an ``ApiError`` as it is, anything else as a 500 that names no internals (the
+details go to the log).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import yaml
+from aiohttp import web
+
+from kubelite.api import errors
+from kubelite.api.errors import ApiError
+from kubelite.api.openapi import OpenAPIDocuments, patch_schema_for
+from kubelite.api.patch import (
+    PatchError,
+    PatchInvalidError,
+    apply_json_patch,
+    apply_merge_patch,
+    apply_strategic,
+)
+from kubelite.api.resources import ResourceType, ResourceTypes
+from kubelite.api.selectors import SelectorError, parse_field_selector, parse_label_selector
+from kubelite.api.tables import TableError, build_table, table_for
+from kubelite.apiserver.discovery import AGGREGATED_CONTENT_TYPE, Discovery, wants_aggregated
+from kubelite.apiserver.objects import JSONObject
+from kubelite.apiserver.registry import ListOptions, Registry
+
+log = logging.getLogger(__name__)
+
+JSON = "application/json"
+MAX_BODY = 3 * 1024 * 1024
+_TABLE_MARK = "as=Table"
+_PATCH_TYPES = {
+    "application/json-patch+json": "json",
+    "application/merge-patch+json": "merge",
+    "application/strategic-merge-patch+json": "strategic",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a resource URL addresses."""
+
+    resource: ResourceType
+    namespace: str
+    name: str
+    subresource: str
+
+
+def json_response(body: object, *, status: int = 200, content_type: str = JSON) -> web.Response:
+    data = body if isinstance(body, bytes) else orjson.dumps(body)
+    return web.Response(body=data, status=status, headers={"Content-Type": content_type})
+
+
+def status_response(error: ApiError) -> web.Response:
+    return json_response(error.to_status(), status=error.code)
+
+
+class Router:
+    """Routes every request of the Kubernetes REST API to its handler."""
+
+    def __init__(self, registries: dict[tuple[str, str, str], Registry], types: ResourceTypes):
+        self._registries = registries
+        self._types = types
+        self._discovery = Discovery(types)
+        self._openapi = OpenAPIDocuments(types)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await self._route(request)
+        except ApiError as error:
+            return status_response(error)
+        except TableError as err:
+            return status_response(errors.bad_request(str(err)))
+        except web.HTTPRequestEntityTooLarge:
+            return status_response(errors.request_entity_too_large("limit is 3145728 bytes"))
+        except (ConnectionResetError, asyncio.CancelledError):
+            raise
+        except Exception as err:
+            log.exception("request failed", extra={"path": request.path, "error": repr(err)})
+            return status_response(errors.internal_error("the server could not handle the request"))
+
+    async def _route(self, request: web.Request) -> web.StreamResponse:
+        parts = [p for p in request.path.split("/") if p]
+        if not parts:
+            return json_response({"paths": ["/api", "/apis", "/openapi/v3", "/version"]})
+        head = parts[0]
+        if head in ("healthz", "livez", "readyz") and len(parts) == 1:
+            return web.Response(text="ok")
+        if head == "version" and len(parts) == 1:
+            return json_response(self._discovery.version())
+        if head == "openapi":
+            return self._openapi_document(parts)
+        if head == "api":
+            if len(parts) == 1:
+                return self._discovery_response(
+                    request,
+                    legacy=self._discovery.legacy_api(),
+                    aggregated=self._discovery.aggregated_api(),
+                )
+            return await self._resources(request, "", parts[1], parts[2:])
+        if head == "apis":
+            if len(parts) == 1:
+                return self._discovery_response(
+                    request,
+                    legacy=self._discovery.legacy_groups(),
+                    aggregated=self._discovery.aggregated_groups(),
+                )
+            if len(parts) == 2:
+                raise errors.not_found(errors.GroupResource(""), parts[1])
+            return await self._resources(request, parts[1], parts[2], parts[3:])
+        raise errors.not_found(errors.GroupResource(""), request.path)
+
+    def _discovery_response(
+        self, request: web.Request, *, legacy: bytes, aggregated: bytes
+    ) -> web.Response:
+        if wants_aggregated(request.headers.get("Accept", "")):
+            return json_response(aggregated, content_type=AGGREGATED_CONTENT_TYPE)
+        return json_response(legacy)
+
+    def _openapi_document(self, parts: list[str]) -> web.Response:
+        if parts[1:2] != ["v3"]:
+            raise errors.not_found(errors.GroupResource(""), "/" + "/".join(parts))
+        if len(parts) == 2:
+            return json_response(self._openapi.root())
+        document = self._openapi.document("/".join(parts[2:]))
+        if document is None:
+            raise errors.not_found(errors.GroupResource(""), "/" + "/".join(parts))
+        return json_response(document.body)
+
+    async def _resources(
+        self, request: web.Request, group: str, version: str, rest: list[str]
+    ) -> web.StreamResponse:
+        if not rest:
+            body = self._discovery.legacy_resources(group, version)
+            if body is None:
+                raise errors.not_found(errors.GroupResource(""), request.path)
+            return json_response(body)
+        target = self._target(group, version, rest, request.path)
+        registry = self._registries[(group, version, target.resource.plural)]
+        if target.subresource:
+            # TODO(#3): status, scale and log subresources.
+            raise errors.not_found(registry.group_resource, target.name)
+        method = request.method
+        if not target.name:
+            if method == "GET":
+                if _flag(request, "watch"):
+                    return await self._watch(request, registry, target)
+                return await self._list(request, registry, target)
+            if method == "POST":
+                created = await registry.create(
+                    target.namespace, await _body(request), dry_run=_dry_run(request)
+                )
+                return json_response(created, status=201)
+            raise errors.method_not_supported(registry.group_resource, _action(method))
+        if method == "GET":
+            return self._object_response(
+                request, registry, await registry.get(target.namespace, target.name)
+            )
+        if method == "PUT":
+            return json_response(
+                await registry.update(
+                    target.namespace, target.name, await _body(request), dry_run=_dry_run(request)
+                )
+            )
+        if method == "PATCH":
+            return json_response(await self._patch(request, registry, target))
+        if method == "DELETE":
+            options = await _body(request, required=False)
+            deleted = await registry.delete(
+                target.namespace,
+                target.name,
+                preconditions=options.get("preconditions"),
+                dry_run=_dry_run(request) or "All" in (options.get("dryRun") or []),
+            )
+            return json_response(deleted)
+        raise errors.method_not_supported(registry.group_resource, _action(method))
+
+    def _target(self, group: str, version: str, rest: list[str], path: str) -> Target:
+        types = self._types
+        if rest[0] == "namespaces" and len(rest) >= 3:
+            nested = types.by_path(group, version, rest[2])
+            if nested is not None and nested.namespaced:
+                if len(rest) > 5:
+                    raise errors.not_found(errors.GroupResource(""), path)
+                return Target(nested, rest[1], _at(rest, 3), _at(rest, 4))
+        resource = types.by_path(group, version, rest[0])
+        if resource is None or len(rest) > 3:
+            raise errors.not_found(errors.GroupResource(rest[0], group), _at(rest, 1))
+        return Target(resource, "", _at(rest, 1), _at(rest, 2))
+
+    # Reads.
+
+    async def _list(self, request: web.Request, registry: Registry, target: Target) -> web.Response:
+        listed = await registry.list(target.namespace, _list_options(request))
+        if _wants_table(request):
+            table = build_table(
+                table_for(registry.resource.group, registry.resource.plural),
+                listed["items"],
+                now=datetime.now(UTC),
+                include_object=request.query.get("includeObject", "Metadata"),
+                list_metadata=listed["metadata"],
+            )
+            return json_response(table, content_type=_TABLE_CONTENT_TYPE)
+        return json_response(listed)
+
+    def _object_response(
+        self, request: web.Request, registry: Registry, obj: JSONObject
+    ) -> web.Response:
+        if _wants_table(request):
+            table = build_table(
+                table_for(registry.resource.group, registry.resource.plural),
+                [obj],
+                now=datetime.now(UTC),
+                include_object=request.query.get("includeObject", "Metadata"),
+            )
+            return json_response(table, content_type=_TABLE_CONTENT_TYPE)
+        return json_response(obj)
+
+    async def _watch(
+        self, request: web.Request, registry: Registry, target: Target
+    ) -> web.StreamResponse:
+        options = _list_options(request)
+        initial: bool | None = None
+        if "sendInitialEvents" in request.query:
+            initial = _flag(request, "sendInitialEvents")
+        events = registry.watch(target.namespace, options, initial_events=initial)
+        table = _wants_table(request)
+        printer = table_for(registry.resource.group, registry.resource.plural)
+        timeout = _int(request, "timeoutSeconds") or 1800
+        # Validation errors (bad selectors, compacted revisions) are answered
+        # before the stream starts, as a plain Status.
+        try:
+            first = await anext(events, None)
+            response = web.StreamResponse(headers={"Content-Type": JSON})
+            response.enable_chunked_encoding()
+            await response.prepare(request)
+            headers_sent = False
+            with contextlib.suppress(ConnectionResetError, TimeoutError):
+                async with asyncio.timeout(timeout):
+                    pending = [] if first is None else [first]
+                    while True:
+                        for kind, obj in pending:
+                            if table and kind != "BOOKMARK":
+                                obj = build_table(
+                                    printer, [obj], now=datetime.now(UTC), no_headers=headers_sent
+                                )
+                                headers_sent = True
+                            line = orjson.dumps({"type": kind, "object": obj})
+                            await response.write(line + b"\n")
+                        try:
+                            pending = [await anext(events)]
+                        except StopAsyncIteration:
+                            break
+                        except ApiError as error:
+                            line = orjson.dumps({"type": "ERROR", "object": error.to_status()})
+                            await response.write(line + b"\n")
+                            break
+            return response
+        finally:
+            await events.aclose()
+
+    # Writes.
+
+    async def _patch(self, request: web.Request, registry: Registry, target: Target) -> JSONObject:
+        content_type = request.headers.get("Content-Type", "").split(";")[0].strip()
+        kind = _PATCH_TYPES.get(content_type)
+        if kind is None:
+            raise errors.unsupported_media_type(_PATCH_TYPES)
+        resource = registry.resource
+        schema = None
+        if kind == "strategic":
+            schema = patch_schema_for(resource.group, resource.version, resource.kind)
+            if schema is None:
+                raise errors.unsupported_media_type(
+                    t for t in _PATCH_TYPES if t != "application/strategic-merge-patch+json"
+                )
+        raw = await request.read()
+        try:
+            patch = orjson.loads(raw)
+        except orjson.JSONDecodeError as err:
+            raise errors.bad_request(f"error decoding patch: {err}") from err
+
+        def change(current: JSONObject) -> JSONObject:
+            try:
+                if kind == "json":
+                    result = apply_json_patch(current, patch)
+                elif kind == "merge" or schema is None:
+                    result = apply_merge_patch(current, patch)
+                else:
+                    result = apply_strategic(current, patch, schema)
+            except PatchInvalidError as err:
+                raise errors.bad_request(str(err)) from err
+            except PatchError as err:
+                log.debug("patch rejected", extra={"object": target.name, "error": str(err)})
+                raise errors.generic_response(422) from err
+            if not isinstance(result, dict):
+                raise errors.bad_request("the patch did not produce an object")
+            wanted = (
+                (patch.get("metadata") or {}).get("resourceVersion")
+                if isinstance(patch, dict)
+                else None
+            )
+            if wanted and wanted != current["metadata"].get("resourceVersion"):
+                raise errors.stale_conflict(registry.group_resource, target.name)
+            return result
+
+        return await registry.read_modify_write(
+            target.namespace, target.name, change, dry_run=_dry_run(request)
+        )
+
+
+_TABLE_CONTENT_TYPE = "application/json;as=Table;v=v1;g=meta.k8s.io"
+
+
+def _at(parts: list[str], index: int) -> str:
+    return parts[index] if len(parts) > index else ""
+
+
+def _flag(request: web.Request, name: str) -> bool:
+    return request.query.get(name, "").lower() in ("true", "1")
+
+
+def _int(request: web.Request, name: str) -> int:
+    text = request.query.get(name, "")
+    if not text:
+        return 0
+    try:
+        return int(text)
+    except ValueError:
+        raise errors.bad_request(f"invalid value for {name}: {text!r}") from None
+
+
+def _dry_run(request: web.Request) -> bool:
+    values = request.query.getall("dryRun", [])
+    unknown = [v for v in values if v != "All"]
+    if unknown:
+        raise errors.bad_request(f"Invalid dry run value: {unknown[0]}")
+    return bool(values)
+
+
+def _wants_table(request: web.Request) -> bool:
+    accept = request.headers.get("Accept", "")
+    first = accept.split(",")[0]
+    return _TABLE_MARK in first.replace(" ", "")
+
+
+def _action(method: str) -> str:
+    return {
+        "GET": "get",
+        "POST": "create",
+        "PUT": "update",
+        "PATCH": "patch",
+        "DELETE": "delete",
+    }.get(method, method.lower())
+
+
+def _list_options(request: web.Request) -> ListOptions:
+    query = request.query
+    try:
+        labels = parse_label_selector(query.get("labelSelector", ""))
+        fields = parse_field_selector(query.get("fieldSelector", ""))
+    except SelectorError as err:
+        raise errors.bad_request(str(err)) from err
+    limit = _int(request, "limit")
+    return ListOptions(
+        label_selector=labels,
+        field_selector=fields,
+        limit=max(limit, 0),
+        continue_token=query.get("continue", ""),
+        resource_version=query.get("resourceVersion", ""),
+        resource_version_match=query.get("resourceVersionMatch", ""),
+    )
+
+
+async def _body(request: web.Request, *, required: bool = True) -> JSONObject:
+    raw = await request.read()
+    if not raw.strip():
+        if required:
+            raise errors.bad_request("the request body is empty")
+        return {}
+    content_type = request.headers.get("Content-Type", JSON).split(";")[0].strip()
+    try:
+        if content_type in ("application/yaml", "application/x-yaml"):
+            body: Any = yaml.safe_load(raw)
+        elif content_type in (JSON, ""):
+            body = orjson.loads(raw)
+        else:
+            raise errors.unsupported_media_type([JSON, "application/yaml"])
+    except (orjson.JSONDecodeError, yaml.YAMLError) as err:
+        raise errors.bad_request(f"the body of the request could not be decoded: {err}") from err
+    if not isinstance(body, dict):
+        raise errors.bad_request("the body of the request must be an object")
+    return body

@@ -1,0 +1,69 @@
+"""The API server as a whole: registries over one store, the HTTP app, start-up.
+
+``ApiServer`` builds a registry per served type, makes sure the namespaces every
+cluster has exist (``default``, ``kube-system``, ``kube-public``,
+``kube-node-lease``), and serves the Kubernetes REST API with aiohttp inside the
+caller's event loop, so that ``kubelite up`` stays one process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from aiohttp import web
+
+from kubelite.api.errors import AlreadyExistsError
+from kubelite.api.resources import ResourceTypes
+from kubelite.apiserver.http import MAX_BODY, Router
+from kubelite.apiserver.registry import Registry
+from kubelite.store import Store
+
+log = logging.getLogger(__name__)
+
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+class ApiServer:
+    """The Kubernetes REST API over ``store``, served on ``host:port``."""
+
+    def __init__(self, store: Store, *, types: ResourceTypes | None = None) -> None:
+        self.store = store
+        self.types = types or ResourceTypes()
+        self.registries = {(r.group, r.version, r.plural): Registry(store, r) for r in self.types}
+        self.router = Router(self.registries, self.types)
+        self._runner: web.AppRunner | None = None
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY)
+        app.router.add_route("*", "/{tail:.*}", self.router.handle)
+        return app
+
+    async def bootstrap(self) -> None:
+        """Create what every cluster has from its first start."""
+        namespaces = self.registries[("", "v1", "namespaces")]
+        for name in SYSTEM_NAMESPACES:
+            body = {"metadata": {"name": name}}
+            # On a restart they exist already.
+            with contextlib.suppress(AlreadyExistsError):
+                await namespaces.create("", body, dry_run=False)
+
+    async def start(self, host: str, port: int) -> int:
+        """Serve on ``host:port`` (0: any free port); returns the port."""
+        await self.bootstrap()
+        # A watch that waits for its next event would not notice its client leave;
+        # cancelling the handler when the connection closes ends it at once.
+        self._runner = web.AppRunner(
+            self.app(), access_log=None, handler_cancellation=True, shutdown_timeout=5
+        )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound: int = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        log.info("api server serving", extra={"host": host, "port": bound})
+        return bound
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None

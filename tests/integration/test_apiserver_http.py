@@ -1,0 +1,159 @@
+"""The API server over HTTP, in-process, on a real store and a real socket.
+
+What kubectl does is covered end to end in ``tests/e2e``; these tests pin the
+wire answers themselves: status codes, reasons and messages of bad input,
+optimistic concurrency, paging, selectors and watches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+import pytest
+
+from kubelite.apiserver.server import ApiServer
+from kubelite.store.sqlite import SqliteStore
+
+pytestmark = pytest.mark.timeout(60)
+
+PODS = "/api/v1/namespaces/default/pods"
+
+
+def pod(name: str, **labels: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+    }
+
+
+class Client:
+    def __init__(self, session: aiohttp.ClientSession, base: str) -> None:
+        self.session = session
+        self.base = base
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        body: object = None,
+        *,
+        content_type: str = "application/json",
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        encoded = raw if raw is not None else (None if body is None else orjson.dumps(body))
+        data = None if encoded is None else io.BytesIO(encoded)
+        sent = {"Content-Type": content_type, **(headers or {})}
+        async with self.session.request(method, self.base + path, data=data, headers=sent) as r:
+            return r.status, orjson.loads(await r.read())
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[Client]:
+    store = await SqliteStore.open(tmp_path / "state.db")
+    server = ApiServer(store)
+    port = await server.start("127.0.0.1", 0)
+    try:
+        async with aiohttp.ClientSession() as session:
+            yield Client(session, f"http://127.0.0.1:{port}")
+    finally:
+        await server.stop()
+        await store.close()
+
+
+async def test_create_get_and_already_exists(client: Client) -> None:
+    status, created = await client.call("POST", PODS, pod("a"))
+    assert status == 201
+    meta = created["metadata"]
+    assert meta["namespace"] == "default"
+    assert meta["generation"] == 1
+    assert meta["uid"]
+    assert meta["creationTimestamp"].endswith("Z")
+    status, again = await client.call("POST", PODS, pod("a"))
+    assert status == 409
+    assert again["reason"] == "AlreadyExists"
+    assert again["message"] == 'pods "a" already exists'
+    assert again["details"] == {"name": "a", "kind": "pods"}
+    status, got = await client.call("GET", f"{PODS}/a")
+    assert status == 200
+    assert got["metadata"]["resourceVersion"] == meta["resourceVersion"]
+
+
+async def test_bad_input_is_answered_with_status_and_nothing_is_stored(client: Client) -> None:
+    status, body = await client.call("POST", PODS, raw=b'{"kind": "Pod", ')
+    assert (status, body["reason"]) == (400, "BadRequest")
+    status, body = await client.call("POST", PODS, raw=b"name: x", content_type="text/plain")
+    assert (status, body["reason"]) == (415, "UnsupportedMediaType")
+    status, body = await client.call("POST", PODS, raw=b"x" * (3 * 1024 * 1024 + 1))
+    assert (status, body["reason"]) == (413, "RequestEntityTooLarge")
+    status, body = await client.call("POST", PODS, pod("Bad_Name"))
+    assert (status, body["reason"]) == (422, "Invalid")
+    assert body["details"]["causes"][0]["field"] == "metadata.name"
+    status, body = await client.call("POST", "/api/v1/namespaces/nowhere/pods", pod("a"))
+    assert (status, body["message"]) == (404, 'namespaces "nowhere" not found')
+    wrong = pod("a")
+    wrong["metadata"]["namespace"] = "kube-system"
+    status, body = await client.call("POST", PODS, wrong)
+    assert (status, body["reason"]) == (400, "BadRequest")
+    status, listed = await client.call("GET", PODS)
+    assert listed["items"] == []
+
+
+async def test_update_with_a_stale_resource_version_conflicts(client: Client) -> None:
+    _, created = await client.call("POST", PODS, pod("a"))
+    fresh = {**created, "metadata": {**created["metadata"], "labels": {"v": "2"}}}
+    status, updated = await client.call("PUT", f"{PODS}/a", fresh)
+    assert status == 200
+    assert updated["metadata"]["labels"] == {"v": "2"}
+    assert updated["metadata"]["generation"] == 1, "metadata changes keep the generation"
+    status, body = await client.call("PUT", f"{PODS}/a", created)
+    assert (status, body["reason"]) == (409, "Conflict")
+    assert body["message"].startswith('Operation cannot be fulfilled on pods "a"')
+
+
+async def test_list_pages_and_selectors(client: Client) -> None:
+    for n in range(5):
+        await client.call("POST", PODS, pod(f"p{n}", tier="web" if n % 2 else "db"))
+    status, first = await client.call("GET", f"{PODS}?limit=2")
+    assert [i["metadata"]["name"] for i in first["items"]] == ["p0", "p1"]
+    token = first["metadata"]["continue"]
+    await client.call("POST", PODS, pod("p10"))
+    status, second = await client.call("GET", f"{PODS}?limit=10&continue={token}")
+    assert [i["metadata"]["name"] for i in second["items"]] == ["p2", "p3", "p4"]
+    assert second["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
+    _, web = await client.call("GET", f"{PODS}?labelSelector=tier%3Dweb")
+    assert [i["metadata"]["name"] for i in web["items"]] == ["p1", "p3"]
+    _, named = await client.call("GET", f"{PODS}?fieldSelector=metadata.name%3Dp4")
+    assert [i["metadata"]["name"] for i in named["items"]] == ["p4"]
+    status, body = await client.call("GET", f"{PODS}?fieldSelector=spec.image%3Dx")
+    assert (status, body["message"]) == (400, "field label not supported: spec.image")
+
+
+async def test_watch_sends_initial_events_then_changes(client: Client) -> None:
+    _, created = await client.call("POST", PODS, pod("a"))
+    url = f"{client.base}{PODS}?watch=1&sendInitialEvents=true&allowWatchBookmarks=true"
+    async with client.session.get(url) as response:
+        lines = response.content
+
+        async def event() -> Any:
+            return orjson.loads(await asyncio.wait_for(lines.readline(), 10))
+
+        first = await event()
+        assert (first["type"], first["object"]["metadata"]["name"]) == ("ADDED", "a")
+        bookmark = await event()
+        assert bookmark["type"] == "BOOKMARK"
+        assert bookmark["object"]["metadata"]["annotations"] == {
+            "k8s.io/initial-events-end": "true"
+        }
+        await client.call("DELETE", f"{PODS}/a")
+        deleted = await event()
+        assert deleted["type"] == "DELETED"
+        assert deleted["object"]["metadata"]["uid"] == created["metadata"]["uid"]
