@@ -157,3 +157,18 @@ async def test_watch_sends_initial_events_then_changes(client: Client) -> None:
         deleted = await event()
         assert deleted["type"] == "DELETED"
         assert deleted["object"]["metadata"]["uid"] == created["metadata"]["uid"]
+
+
+async def test_discovery_group_version_and_unknown_paths(client: Client) -> None:
+    status, group = await client.call("GET", "/apis/apps")
+    assert status == 200
+    assert group["kind"] == "APIGroup"
+    assert group["preferredVersion"]["groupVersion"] == "apps/v1"
+    status, body = await client.call("GET", "/apis/nothing.example.com")
+    assert (status, body["reason"]) == (404, "NotFound")
+    status, version = await client.call("GET", "/version")
+    assert (status, version["major"]) == (200, "1")
+    status, body = await client.call("GET", "/api/v1/widgets")
+    assert (status, body["reason"]) == (404, "NotFound")
+    status, body = await client.call("PUT", PODS, pod("a"))
+    assert (status, body["reason"]) == (405, "MethodNotAllowed")

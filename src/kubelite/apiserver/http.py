@@ -122,7 +122,10 @@ class Router:
                     aggregated=self._discovery.aggregated_groups(),
                 )
             if len(parts) == 2:
-                raise errors.not_found(errors.GroupResource(""), parts[1])
+                group = self._discovery.legacy_group(parts[1])
+                if group is None:
+                    raise errors.not_found(errors.GroupResource(""), request.path)
+                return json_response(group)
             return await self._resources(request, parts[1], parts[2], parts[3:])
         raise errors.not_found(errors.GroupResource(""), request.path)
 
