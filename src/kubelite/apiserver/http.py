@@ -166,10 +166,12 @@ class Router:
                     return await self._watch(request, registry, target)
                 return await self._list(request, registry, target)
             if method == "POST":
+                # TODO(#3): fieldValidation=Strict against the OpenAPI schemas.
                 created = await registry.create(
                     target.namespace, await _body(request), dry_run=_dry_run(request)
                 )
                 return json_response(created, status=201)
+            # TODO(#3): deletecollection.
             raise errors.method_not_supported(registry.group_resource, _action(method))
         if method == "GET":
             return self._object_response(
@@ -357,6 +359,7 @@ def _dry_run(request: web.Request) -> bool:
     return bool(values)
 
 
+# TODO(#3): PartialObjectMetadata, and 406 for representations not served.
 def _wants_table(request: web.Request) -> bool:
     accept = request.headers.get("Accept", "")
     first = accept.split(",")[0]
@@ -404,6 +407,7 @@ async def _body(request: web.Request, *, required: bool = True) -> JSONObject:
         elif content_type in (JSON, ""):
             body = orjson.loads(raw)
         else:
+            # TODO(#3): protobuf bodies, which kubectl's generator commands send.
             raise errors.unsupported_media_type([JSON, "application/yaml"])
     except (orjson.JSONDecodeError, yaml.YAMLError) as err:
         raise errors.bad_request(f"the body of the request could not be decoded: {err}") from err

@@ -397,6 +397,7 @@ class Registry:
         ``k8s.io/initial-events-end`` bookmark.
         """
         self._check_fields(options.field_selector)
+        # TODO(#3): a watch cache per type, so that watchers do not each read the store.
         prefix = objects.collection_prefix(self.resource, namespace)
         send_initial = (
             initial_events if initial_events is not None else options.resource_version in ("", "0")
