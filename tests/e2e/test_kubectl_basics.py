@@ -102,3 +102,34 @@ def test_get_watch_prints_the_list_then_each_change(kubectl: Kubectl) -> None:
             assert watcher.stdout.readline().split()[0] == "web"
         finally:
             watcher.kill()
+
+
+DEPLOYMENT = """
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+"""
+
+
+def test_scale_a_deployment(kubectl: Kubectl) -> None:
+    kubectl("apply", "-f", "-", stdin=DEPLOYMENT)
+    scaled = kubectl("scale", "deployment", "web", "--replicas=3").stdout.strip()
+    assert scaled == "deployment.apps/web scaled"
+    deployment = json.loads(kubectl("get", "deployment", "web", "-o", "json").stdout)
+    assert deployment["spec"]["replicas"] == 3
+    header = kubectl("get", "deployments").stdout.splitlines()[0].split()
+    assert header == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]

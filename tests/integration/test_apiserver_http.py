@@ -172,3 +172,55 @@ async def test_discovery_group_version_and_unknown_paths(client: Client) -> None
     assert (status, body["reason"]) == (404, "NotFound")
     status, body = await client.call("PUT", PODS, pod("a"))
     assert (status, body["reason"]) == (405, "MethodNotAllowed")
+
+
+async def test_status_is_written_only_through_its_subresource(client: Client) -> None:
+    _, created = await client.call("POST", PODS, pod("a"))
+    with_status = {**created, "status": {"phase": "Running"}}
+    _, through_main = await client.call("PUT", f"{PODS}/a", with_status)
+    assert "status" not in through_main, "the main endpoint ignores status"
+    changed = {**through_main, "spec": {"containers": []}, "status": {"phase": "Running"}}
+    status, through_status = await client.call("PUT", f"{PODS}/a/status", changed)
+    assert status == 200
+    assert through_status["status"] == {"phase": "Running"}
+    assert through_status["spec"] == created["spec"], "/status ignores everything else"
+    assert through_status["metadata"]["generation"] == 1
+    status, patched = await client.call(
+        "PATCH",
+        f"{PODS}/a/status",
+        {"status": {"phase": "Succeeded"}},
+        content_type="application/merge-patch+json",
+    )
+    assert (status, patched["status"]["phase"]) == (200, "Succeeded")
+
+
+async def test_scale_reads_and_writes_replicas(client: Client) -> None:
+    deployments = "/apis/apps/v1/namespaces/default/deployments"
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": []}},
+        },
+    }
+    await client.call("POST", deployments, deployment)
+    status, scale = await client.call("GET", f"{deployments}/web/scale")
+    assert status == 200
+    assert (scale["kind"], scale["apiVersion"]) == ("Scale", "autoscaling/v1")
+    assert scale["spec"] == {"replicas": 1}
+    assert scale["status"] == {"replicas": 0, "selector": "app=web"}
+    status, scaled = await client.call(
+        "PATCH",
+        f"{deployments}/web/scale",
+        {"spec": {"replicas": 3}},
+        content_type="application/merge-patch+json",
+    )
+    assert (status, scaled["spec"]["replicas"]) == (200, 3)
+    _, stored = await client.call("GET", f"{deployments}/web")
+    assert stored["spec"]["replicas"] == 3
+    assert stored["metadata"]["generation"] == 2
+    status, body = await client.call("GET", f"{PODS}/nothing/scale")
+    assert (status, body["reason"]) == (404, "NotFound")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +37,7 @@ from kubelite.api.patch import (
 from kubelite.api.resources import ResourceType, ResourceTypes
 from kubelite.api.selectors import SelectorError, parse_field_selector, parse_label_selector
 from kubelite.api.tables import TableError, build_table, table_for
+from kubelite.apiserver import objects, scale
 from kubelite.apiserver.discovery import AGGREGATED_CONTENT_TYPE, Discovery, wants_aggregated
 from kubelite.apiserver.objects import JSONObject
 from kubelite.apiserver.registry import ListOptions, Registry
@@ -157,8 +159,7 @@ class Router:
         target = self._target(group, version, rest, request.path)
         registry = self._registries[(group, version, target.resource.plural)]
         if target.subresource:
-            # TODO(#3): status, scale and log subresources.
-            raise errors.not_found(registry.group_resource, target.name)
+            return await self._subresource(request, registry, target)
         method = request.method
         if not target.name:
             if method == "GET":
@@ -280,16 +281,68 @@ class Router:
         finally:
             await events.aclose()
 
+    async def _subresource(
+        self, request: web.Request, registry: Registry, target: Target
+    ) -> web.StreamResponse:
+        sub = target.resource.subresource(target.subresource)
+        # TODO(#3): the log subresource, once a node agent writes logs (#8).
+        if sub is None or sub.name not in ("status", "scale"):
+            raise errors.not_found(registry.group_resource, target.name)
+        method = request.method
+        dry_run = _dry_run(request)
+        if method == "GET":
+            obj = await registry.get(target.namespace, target.name)
+            return json_response(scale.to_scale(obj) if sub.name == "scale" else obj)
+        if method not in ("PUT", "PATCH"):
+            raise errors.method_not_supported(registry.group_resource, _action(method))
+        if sub.name == "status":
+            if method == "PUT":
+                body = await _body(request)
+                return json_response(
+                    await registry.update(
+                        target.namespace, target.name, body, dry_run=dry_run, status=True
+                    )
+                )
+            return json_response(await self._patch(request, registry, target, status=True))
+        if method == "PUT":
+            body = await _body(request)
+            wanted = objects.metadata(body).get("resourceVersion")
+
+            def rescale(current: JSONObject) -> JSONObject:
+                if wanted and wanted != objects.metadata(current).get("resourceVersion"):
+                    raise errors.stale_conflict(registry.group_resource, target.name)
+                return scale.with_replicas(current, body)
+
+            updated = await registry.read_modify_write(
+                target.namespace, target.name, rescale, dry_run=dry_run
+            )
+        else:
+            updated = await self._patch(
+                request, registry, target, view=scale.to_scale, unview=scale.with_replicas
+            )
+        return json_response(scale.to_scale(updated))
+
     # Writes.
 
-    async def _patch(self, request: web.Request, registry: Registry, target: Target) -> JSONObject:
+    async def _patch(
+        self,
+        request: web.Request,
+        registry: Registry,
+        target: Target,
+        *,
+        status: bool = False,
+        view: Callable[[JSONObject], JSONObject] | None = None,
+        unview: Callable[[JSONObject, Any], JSONObject] | None = None,
+    ) -> JSONObject:
+        """Apply the request's patch; to ``view(current)`` if given (a subresource's
+        representation), written back with ``unview(current, patched)``."""
         content_type = request.headers.get("Content-Type", "").split(";")[0].strip()
         kind = _PATCH_TYPES.get(content_type)
         if kind is None:
             raise errors.unsupported_media_type(_PATCH_TYPES)
         resource = registry.resource
         schema = None
-        if kind == "strategic":
+        if kind == "strategic" and view is None:
             schema = patch_schema_for(resource.group, resource.version, resource.kind)
             if schema is None:
                 raise errors.unsupported_media_type(
@@ -302,13 +355,14 @@ class Router:
             raise errors.bad_request(f"error decoding patch: {err}") from err
 
         def change(current: JSONObject) -> JSONObject:
+            original = view(current) if view is not None else current
             try:
                 if kind == "json":
-                    result = apply_json_patch(current, patch)
+                    result = apply_json_patch(original, patch)
                 elif kind == "merge" or schema is None:
-                    result = apply_merge_patch(current, patch)
+                    result = apply_merge_patch(original, patch)
                 else:
-                    result = apply_strategic(current, patch, schema)
+                    result = apply_strategic(original, patch, schema)
             except PatchInvalidError as err:
                 raise errors.bad_request(str(err)) from err
             except PatchError as err:
@@ -323,10 +377,10 @@ class Router:
             )
             if wanted and wanted != current["metadata"].get("resourceVersion"):
                 raise errors.stale_conflict(registry.group_resource, target.name)
-            return result
+            return unview(current, result) if unview is not None else result
 
         return await registry.read_modify_write(
-            target.namespace, target.name, change, dry_run=_dry_run(request)
+            target.namespace, target.name, change, dry_run=_dry_run(request), status=status
         )
 
 

@@ -242,9 +242,10 @@ class Registry:
         raise errors.already_exists(self.group_resource, str(meta["name"]))
 
     async def update(
-        self, namespace: str, name: str, body: JSONObject, *, dry_run: bool
+        self, namespace: str, name: str, body: JSONObject, *, dry_run: bool, status: bool = False
     ) -> JSONObject:
-        """Replace the object; conditioned on ``metadata.resourceVersion`` if given."""
+        """Replace the object (its status, with ``status``); conditioned on
+        ``metadata.resourceVersion`` if given."""
         meta = objects.metadata(body)
         if meta.get("name") and meta["name"] != name:
             raise errors.bad_request(
@@ -259,7 +260,9 @@ class Registry:
                 raise errors.stale_conflict(self.group_resource, name)
             return body
 
-        return await self.read_modify_write(namespace, name, replace, dry_run=dry_run)
+        return await self.read_modify_write(
+            namespace, name, replace, dry_run=dry_run, status=status
+        )
 
     async def read_modify_write(
         self,
@@ -268,8 +271,13 @@ class Registry:
         change: Callable[[JSONObject], JSONObject],
         *,
         dry_run: bool,
+        status: bool = False,
     ) -> JSONObject:
-        """Write ``change(current)``, retrying if the object moved meanwhile."""
+        """Write ``change(current)``, retrying if the object moved meanwhile.
+
+        With ``status`` (the ``/status`` subresource) only the status of the
+        changed object is kept; without it, everything but the status.
+        """
         key = objects.object_key(self.resource, namespace, name)
         for _ in range(_UPDATE_ATTEMPTS):
             try:
@@ -277,7 +285,11 @@ class Registry:
             except KeyNotFoundError:
                 raise errors.not_found(self.group_resource, name) from None
             current = objects.decode(kv)
-            updated = self._prepare_update(current, change(current), namespace, name)
+            changed = change(current)
+            if status:
+                updated = self._prepare_status_update(current, changed)
+            else:
+                updated = self._prepare_update(current, changed, namespace, name)
             if dry_run:
                 return updated
             try:
@@ -319,6 +331,18 @@ class Registry:
         if _spec_changed(current, obj):
             meta["generation"] = int(old_meta.get("generation") or 0) + 1
         self._validate(obj)
+        return obj
+
+    def _prepare_status_update(self, current: JSONObject, new: JSONObject) -> JSONObject:
+        # As in Kubernetes, a status write changes the status and nothing else.
+        obj = self._with_type(dict(current))
+        obj["metadata"] = {
+            k: v for k, v in objects.metadata(current).items() if k != "resourceVersion"
+        }
+        if "status" in new:
+            obj["status"] = new["status"]
+        else:
+            obj.pop("status", None)
         return obj
 
     async def delete(
