@@ -133,3 +133,11 @@ def test_scale_a_deployment(kubectl: Kubectl) -> None:
     assert deployment["spec"]["replicas"] == 3
     header = kubectl("get", "deployments").stdout.splitlines()[0].split()
     assert header == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+
+
+def test_create_with_an_unknown_field_is_refused(kubectl: Kubectl) -> None:
+    typo = POD.replace("    image: nginx:1.27", "    image: nginx:1.27\n    imagee: typo")
+    refused = kubectl("create", "-f", "-", stdin=typo, check=False)
+    assert refused.returncode == 1
+    assert 'unknown field "spec.containers[0].imagee"' in refused.stderr
+    assert kubectl("get", "pods", "-o", "name").stdout.strip() == ""

@@ -224,3 +224,27 @@ async def test_scale_reads_and_writes_replicas(client: Client) -> None:
     assert stored["metadata"]["generation"] == 2
     status, body = await client.call("GET", f"{PODS}/nothing/scale")
     assert (status, body["reason"]) == (404, "NotFound")
+
+
+async def test_field_validation_strict_warn_and_ignore(client: Client) -> None:
+    typo = pod("a")
+    typo["spec"]["containers"][0]["imagee"] = "x"
+    status, body = await client.call("POST", f"{PODS}?fieldValidation=Strict", typo)
+    assert (status, body["reason"]) == (400, "BadRequest")
+    assert body["message"] == ('strict decoding error: unknown field "spec.containers[0].imagee"')
+    url = f"{client.base}{PODS}?fieldValidation=Warn"
+    sent = {"Content-Type": "application/json"}
+    async with client.session.post(
+        url, data=io.BytesIO(orjson.dumps(typo)), headers=sent
+    ) as response:
+        assert response.status == 201
+        assert response.headers.getall("Warning") == [
+            '299 - "unknown field \\"spec.containers[0].imagee\\""'
+        ]
+        stored = orjson.loads(await response.read())
+    assert "imagee" not in stored["spec"]["containers"][0], "unknown fields are dropped"
+    typo["metadata"]["name"] = "b"
+    status, _ = await client.call("POST", f"{PODS}?fieldValidation=Ignore", typo)
+    assert status == 201
+    status, body = await client.call("POST", f"{PODS}?fieldValidation=Loud", pod("c"))
+    assert (status, body["reason"]) == (400, "BadRequest")

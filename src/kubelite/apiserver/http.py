@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,10 +23,12 @@ from typing import Any
 import orjson
 import yaml
 from aiohttp import web
+from multidict import CIMultiDict
 
 from kubelite.api import errors
 from kubelite.api.errors import ApiError
 from kubelite.api.openapi import OpenAPIDocuments, patch_schema_for
+from kubelite.api.openapi.fields import prune_unknown
 from kubelite.api.patch import (
     PatchError,
     PatchInvalidError,
@@ -64,9 +66,18 @@ class Target:
     subresource: str
 
 
-def json_response(body: object, *, status: int = 200, content_type: str = JSON) -> web.Response:
+def json_response(
+    body: object,
+    *,
+    status: int = 200,
+    content_type: str = JSON,
+    warnings: Sequence[str] = (),
+) -> web.Response:
     data = body if isinstance(body, bytes) else orjson.dumps(body)
-    return web.Response(body=data, status=status, headers={"Content-Type": content_type})
+    headers = CIMultiDict({"Content-Type": content_type})
+    for warning in warnings:
+        headers.add("Warning", f"299 - {orjson.dumps(warning).decode()}")
+    return web.Response(body=data, status=status, headers=headers)
 
 
 def status_response(error: ApiError) -> web.Response:
@@ -152,10 +163,10 @@ class Router:
         self, request: web.Request, group: str, version: str, rest: list[str]
     ) -> web.StreamResponse:
         if not rest:
-            body = self._discovery.legacy_resources(group, version)
-            if body is None:
+            listing = self._discovery.legacy_resources(group, version)
+            if listing is None:
                 raise errors.not_found(errors.GroupResource(""), request.path)
-            return json_response(body)
+            return json_response(listing)
         target = self._target(group, version, rest, request.path)
         registry = self._registries[(group, version, target.resource.plural)]
         if target.subresource:
@@ -167,11 +178,10 @@ class Router:
                     return await self._watch(request, registry, target)
                 return await self._list(request, registry, target)
             if method == "POST":
-                # TODO(#3): fieldValidation=Strict against the OpenAPI schemas.
-                created = await registry.create(
-                    target.namespace, await _body(request), dry_run=_dry_run(request)
-                )
-                return json_response(created, status=201)
+                body = await _body(request)
+                warnings = self._check_fields(request, registry.resource, body)
+                created = await registry.create(target.namespace, body, dry_run=_dry_run(request))
+                return json_response(created, status=201, warnings=warnings)
             # TODO(#3): deletecollection.
             raise errors.method_not_supported(registry.group_resource, _action(method))
         if method == "GET":
@@ -179,11 +189,12 @@ class Router:
                 request, registry, await registry.get(target.namespace, target.name)
             )
         if method == "PUT":
-            return json_response(
-                await registry.update(
-                    target.namespace, target.name, await _body(request), dry_run=_dry_run(request)
-                )
+            body = await _body(request)
+            warnings = self._check_fields(request, registry.resource, body)
+            updated = await registry.update(
+                target.namespace, target.name, body, dry_run=_dry_run(request)
             )
+            return json_response(updated, warnings=warnings)
         if method == "PATCH":
             return json_response(await self._patch(request, registry, target))
         if method == "DELETE":
@@ -298,11 +309,11 @@ class Router:
         if sub.name == "status":
             if method == "PUT":
                 body = await _body(request)
-                return json_response(
-                    await registry.update(
-                        target.namespace, target.name, body, dry_run=dry_run, status=True
-                    )
+                warnings = self._check_fields(request, registry.resource, body)
+                updated = await registry.update(
+                    target.namespace, target.name, body, dry_run=dry_run, status=True
                 )
+                return json_response(updated, warnings=warnings)
             return json_response(await self._patch(request, registry, target, status=True))
         if method == "PUT":
             body = await _body(request)
@@ -323,6 +334,35 @@ class Router:
         return json_response(scale.to_scale(updated))
 
     # Writes.
+
+    def _check_fields(
+        self, request: web.Request, resource: ResourceType, obj: JSONObject
+    ) -> list[str]:
+        """Drop the fields the type does not declare; what to tell, by ``fieldValidation``.
+
+        ``Strict`` refuses the request, ``Warn`` (the default) returns a warning per
+        field, ``Ignore`` nothing; the fields are dropped either way, as Kubernetes
+        drops them when it decodes a built-in type.
+        """
+        mode = request.query.get("fieldValidation", "Warn")
+        if mode not in _FIELD_VALIDATION:
+            raise errors.bad_request(
+                f'fieldValidation must be one of "Ignore", "Warn", or "Strict", got "{mode}"'
+            )
+        definitions = self._openapi.definitions
+        root = definitions.by_kind(resource.group, resource.version, resource.kind)
+        if root is None:
+            return []
+        dropped = [
+            f"unknown field {orjson.dumps(path).decode()}"
+            for path in prune_unknown(definitions, root, obj)
+        ]
+        if not dropped or mode == "Ignore":
+            return []
+        if mode == "Strict":
+            # TODO(#3): a strategic merge patch reports these as 422, as Kubernetes does.
+            raise errors.bad_request("strict decoding error: " + ", ".join(dropped))
+        return dropped
 
     async def _patch(
         self,
@@ -370,6 +410,8 @@ class Router:
                 raise errors.generic_response(422) from err
             if not isinstance(result, dict):
                 raise errors.bad_request("the patch did not produce an object")
+            if view is None:
+                self._check_fields(request, resource, result)
             wanted = (
                 (patch.get("metadata") or {}).get("resourceVersion")
                 if isinstance(patch, dict)
@@ -385,6 +427,7 @@ class Router:
 
 
 _TABLE_CONTENT_TYPE = "application/json;as=Table;v=v1;g=meta.k8s.io"
+_FIELD_VALIDATION = ("Ignore", "Warn", "Strict")
 
 
 def _at(parts: list[str], index: int) -> str:
