@@ -248,3 +248,16 @@ async def test_field_validation_strict_warn_and_ignore(client: Client) -> None:
     assert status == 201
     status, body = await client.call("POST", f"{PODS}?fieldValidation=Loud", pod("c"))
     assert (status, body["reason"]) == (400, "BadRequest")
+
+
+async def test_delete_collection_deletes_what_matches(client: Client) -> None:
+    for name, tier in (("a", "web"), ("b", "web"), ("c", "db")):
+        await client.call("POST", PODS, pod(name, tier=tier))
+    status, deleted = await client.call("DELETE", f"{PODS}?labelSelector=tier%3Dweb")
+    assert status == 200
+    assert deleted["kind"] == "PodList"
+    assert sorted(i["metadata"]["name"] for i in deleted["items"]) == ["a", "b"]
+    _, left = await client.call("GET", PODS)
+    assert [i["metadata"]["name"] for i in left["items"]] == ["c"]
+    status, body = await client.call("DELETE", "/api/v1/namespaces")
+    assert (status, body["reason"]) == (405, "MethodNotAllowed")

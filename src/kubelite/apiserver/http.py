@@ -182,7 +182,11 @@ class Router:
                 warnings = self._check_fields(request, registry.resource, body)
                 created = await registry.create(target.namespace, body, dry_run=_dry_run(request))
                 return json_response(created, status=201, warnings=warnings)
-            # TODO(#3): deletecollection.
+            if method == "DELETE":
+                deleted = await registry.delete_collection(
+                    target.namespace, _list_options(request), dry_run=_dry_run(request)
+                )
+                return json_response(deleted)
             raise errors.method_not_supported(registry.group_resource, _action(method))
         if method == "GET":
             return self._object_response(

@@ -389,6 +389,27 @@ class Registry:
             return objects.with_revision(current, event.revision)
         raise errors.stale_conflict(self.group_resource, name)
 
+    async def delete_collection(
+        self, namespace: str, options: ListOptions, *, dry_run: bool
+    ) -> JSONObject:
+        """Delete every object that matches, one by one, as Kubernetes does; the
+        ``<Kind>List`` of what was deleted (or marked for deletion)."""
+        if "deletecollection" not in self.resource.verbs:
+            raise errors.method_not_supported(self.group_resource, "deletecollection")
+        listed = await self.list(namespace, options)
+        deleted = []
+        for obj in listed["items"]:
+            meta = objects.metadata(obj)
+            try:
+                deleted.append(
+                    await self.delete(
+                        str(meta.get("namespace") or ""), str(meta["name"]), dry_run=dry_run
+                    )
+                )
+            except errors.NotFoundError:
+                continue  # deleted meanwhile by someone else
+        return {**listed, "items": deleted}
+
     def _check_preconditions(self, current: JSONObject, wanted: JSONObject, name: str) -> None:
         meta = objects.metadata(current)
         uid = wanted.get("uid")
