@@ -40,6 +40,7 @@ from kubelite.store import (
     FutureRevisionError,
     KeyExistsError,
     KeyNotFoundError,
+    KeyValue,
     Store,
 )
 
@@ -111,8 +112,12 @@ class Registry:
 
     async def get(self, namespace: str, name: str) -> JSONObject:
         key = objects.object_key(self.resource, namespace, name)
+        return objects.decode(await self._read(key, name))
+
+    async def _read(self, key: str, name: str) -> KeyValue:
+        """The stored object at ``key``; NotFound, named ``name``, if there is none."""
         try:
-            return objects.decode(await self.store.get(key))
+            return await self.store.get(key)
         except KeyNotFoundError:
             raise errors.not_found(self.group_resource, name) from None
 
@@ -280,10 +285,7 @@ class Registry:
         """
         key = objects.object_key(self.resource, namespace, name)
         for _ in range(_UPDATE_ATTEMPTS):
-            try:
-                kv = await self.store.get(key)
-            except KeyNotFoundError:
-                raise errors.not_found(self.group_resource, name) from None
+            kv = await self._read(key, name)
             current = objects.decode(kv)
             changed = change(current)
             if status:
@@ -356,10 +358,7 @@ class Registry:
         """Delete the object now; with finalizers, mark it for deletion instead."""
         key = objects.object_key(self.resource, namespace, name)
         for _ in range(_UPDATE_ATTEMPTS):
-            try:
-                kv = await self.store.get(key)
-            except KeyNotFoundError:
-                raise errors.not_found(self.group_resource, name) from None
+            kv = await self._read(key, name)
             current = objects.decode(kv)
             self._check_preconditions(current, preconditions or {}, name)
             meta = objects.metadata(current)
