@@ -23,6 +23,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from kubelite.testing.process import stop_process
+
 log = logging.getLogger(__name__)
 
 
@@ -170,13 +172,8 @@ class EtcdServer:
 
     def stop(self) -> None:
         """Stop the member gracefully (SIGKILL after 10 s)."""
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        if self._process is not None:
+            stop_process(self._process)
         self._process = None
 
     def cleanup(self) -> None:

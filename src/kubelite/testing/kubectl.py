@@ -19,6 +19,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from kubelite.testing.process import stop_process
+
 
 def find_kubectl() -> str:
     """The kubectl binary installed beside the interpreter, or on the PATH."""
@@ -109,14 +111,8 @@ class KubeliteServer:
             time.sleep(0.05)
 
     def stop(self) -> None:
-        if self._process is None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        if self._process is not None:
+            stop_process(self._process)
         self._process = None
 
     def kubectl(self, cache_dir: Path) -> Kubectl:
