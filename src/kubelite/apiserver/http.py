@@ -276,14 +276,19 @@ class Router:
                 async with asyncio.timeout(timeout):
                     pending = [] if first is None else [first]
                     while True:
-                        for kind, obj in pending:
-                            if table and kind != "BOOKMARK":
-                                obj = build_table(
-                                    printer, [obj], now=datetime.now(UTC), no_headers=headers_sent
+                        for event in pending:
+                            if table and event.type != "BOOKMARK":
+                                row = build_table(
+                                    printer,
+                                    [event.object],
+                                    now=datetime.now(UTC),
+                                    no_headers=headers_sent,
                                 )
                                 headers_sent = True
-                            line = orjson.dumps({"type": kind, "object": obj})
-                            await response.write(line + b"\n")
+                                line = orjson.dumps({"type": event.type, "object": row}) + b"\n"
+                            else:
+                                line = event.line()
+                            await response.write(line)
                         try:
                             pending = [await anext(events)]
                         except StopAsyncIteration:
@@ -492,6 +497,7 @@ def _list_options(request: web.Request) -> ListOptions:
         continue_token=query.get("continue", ""),
         resource_version=query.get("resourceVersion", ""),
         resource_version_match=query.get("resourceVersionMatch", ""),
+        allow_bookmarks=_flag(request, "allowWatchBookmarks"),
     )
 
 

@@ -15,10 +15,13 @@ there first.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
+import inspect
 import logging
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +35,7 @@ from kubelite.api.resources import ResourceType
 from kubelite.api.selectors import EVERYTHING, FieldSelector, Selector
 from kubelite.api.validation import NameRule, generate_name, validate_object_meta
 from kubelite.apiserver import objects
+from kubelite.apiserver.cache import CachedEvent, WatchCache, WatchEvent
 from kubelite.apiserver.objects import JSONObject
 from kubelite.store import (
     CompactedError,
@@ -47,6 +51,7 @@ from kubelite.store import (
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+Items = list[JSONObject]
 
 # How many times a read-modify-write retries when another writer got there first.
 _UPDATE_ATTEMPTS = 16
@@ -91,15 +96,26 @@ class ListOptions:
     continue_token: str = ""
     resource_version: str = ""
     resource_version_match: str = ""
+    allow_bookmarks: bool = False
 
 
 class Registry:
     """Create, read, update, delete and watch the objects of one resource type."""
 
-    def __init__(self, store: Store, resource: ResourceType, *, clock: Clock = _utcnow) -> None:
+    def __init__(
+        self,
+        store: Store,
+        resource: ResourceType,
+        *,
+        clock: Clock = _utcnow,
+        cache: WatchCache | None = None,
+    ) -> None:
         self.store = store
         self.resource = resource
         self.clock = clock
+        self.cache = cache
+        # How long a watch may stay quiet before it gets a bookmark (if it wants them).
+        self.bookmark_interval = 60.0
         self.group_resource = GroupResource(resource.plural, resource.group)
         self.group_kind = GroupKind(resource.kind, resource.group)
         self.supported_fields = (
@@ -122,9 +138,19 @@ class Registry:
             raise errors.not_found(self.group_resource, name) from None
 
     async def list(self, namespace: str, options: ListOptions) -> JSONObject:
-        """A ``<Kind>List`` of the objects that match, one page if ``limit`` is set."""
+        """A ``<Kind>List`` of the objects that match, one page if ``limit`` is set.
+
+        Served from the watch cache when it can answer as freshly as the store
+        would: a first page at the latest revision (or at "0", any recent one,
+        or not older than a given one); continued pages and exact revisions
+        read the store at their revision.
+        """
         self._check_fields(options.field_selector)
         prefix = objects.collection_prefix(self.resource, namespace)
+        if self.cache is not None and self.cache.ready:
+            listed = await self._list_cached(self.cache, prefix, options)
+            if listed is not None:
+                return listed
         revision, start = self._list_start(options)
         items: list[JSONObject] = []
         more = False
@@ -154,14 +180,50 @@ class Registry:
                 start = page.continue_key
                 continue
             break
+        return self._list_of(
+            [self._with_type(obj) for obj in items], revision, start if more else None
+        )
+
+    async def _list_cached(
+        self, cache: WatchCache, prefix: str, options: ListOptions
+    ) -> JSONObject | None:
+        """The list from the cache; None when the store must answer instead."""
+        if options.continue_token or options.resource_version_match == "Exact":
+            return None
+        wanted = options.resource_version
+        if wanted == "0":
+            revision = cache.fresh_revision()
+        else:
+            target = _parse_revision(wanted) if wanted else await self.store.current_revision()
+            revision = await cache.wait_for(target)
+            if not revision and wanted:
+                current = cache.fresh_revision()
+                raise errors.timeout(
+                    f"Too large resource version: {target}, current: {current}",
+                    retry_after_seconds=1,
+                )
+            if not revision:
+                return None  # the cache is stuck: the store answers
+        items: Items = []
+        next_key = None
+        limit = options.limit if wanted != "0" else 0  # as Kubernetes: "0" ignores limit
+        for key, obj in cache.items(prefix):
+            if self.matches(obj, options):
+                if limit and len(items) == limit:
+                    next_key = key
+                    break
+                items.append(obj)
+        return self._list_of(items, revision, next_key)
+
+    def _list_of(self, items: Items, revision: int, next_key: str | None) -> JSONObject:
         metadata: JSONObject = {"resourceVersion": str(revision)}
-        if more and start is not None:
-            metadata["continue"] = _encode_continue(revision, start)
+        if next_key is not None:
+            metadata["continue"] = _encode_continue(revision, next_key)
         return {
             "kind": self.resource.list_kind,
             "apiVersion": self.resource.group_version,
             "metadata": metadata,
-            "items": [self._with_type(obj) for obj in items],
+            "items": items,
         }
 
     def _list_start(self, options: ListOptions) -> tuple[int, str | None]:
@@ -432,62 +494,98 @@ class Registry:
 
     async def watch(
         self, namespace: str, options: ListOptions, *, initial_events: bool | None = None
-    ) -> AsyncGenerator[tuple[str, JSONObject], None]:
-        """``(type, object)`` events: ADDED, MODIFIED, DELETED, BOOKMARK.
+    ) -> AsyncGenerator[WatchEvent, None]:
+        """Watch events: ADDED, MODIFIED, DELETED, BOOKMARK.
 
         Without a ``resourceVersion`` (or with "0") the current objects come first
         as ADDED events, as Kubernetes sends them; ``initial_events`` forces that
         on or off and, when on, ends the initial events with the
-        ``k8s.io/initial-events-end`` bookmark.
+        ``k8s.io/initial-events-end`` bookmark. With ``allow_bookmarks``, a quiet
+        watch gets a BOOKMARK every ``bookmark_interval`` seconds.
         """
         self._check_fields(options.field_selector)
-        # TODO(#3): a watch cache per type, so that watchers do not each read the store.
         prefix = objects.collection_prefix(self.resource, namespace)
         send_initial = (
             initial_events if initial_events is not None else options.resource_version in ("", "0")
         )
         revision = 0 if send_initial else _parse_revision(options.resource_version)
-        if send_initial:
-            snapshot = await self.list(
-                namespace, ListOptions(options.label_selector, options.field_selector)
-            )
-            revision = int(snapshot["metadata"]["resourceVersion"])
-            for obj in snapshot["items"]:
-                yield "ADDED", obj
-            if initial_events:
-                yield "BOOKMARK", self._bookmark(revision, initial_events_end=True)
+        source: AsyncIterator[CachedEvent] | None = None
+        cache = self.cache
+        if cache is not None and cache.ready:
+            if send_initial:
+                # Fresh unless "0" asks for any recent state.
+                any_state = options.resource_version == "0"
+                target = 0 if any_state else await self.store.current_revision()
+                revision = await cache.wait_for(target)
+            if revision:
+                # No await from here until subscribed: the snapshot and the
+                # events after it meet exactly at ``revision``.
+                snapshot = list(cache.items(prefix)) if send_initial else []
+                source = cache.subscribe(prefix, revision)
+                if source is not None:
+                    for _, obj in snapshot:
+                        if self.matches(obj, options):
+                            yield WatchEvent("ADDED", obj)
+        if source is None:
+            if send_initial:
+                listed = await self.list(
+                    namespace, ListOptions(options.label_selector, options.field_selector)
+                )
+                revision = int(listed["metadata"]["resourceVersion"])
+                for obj in listed["items"]:
+                    yield WatchEvent("ADDED", obj)
+            source = self._store_events(prefix, revision)
+        if initial_events:
+            yield WatchEvent("BOOKMARK", self._bookmark(revision, initial_events_end=True))
+        try:
+            async for event in _with_pauses(source, self.bookmark_interval):
+                if event is None:
+                    if options.allow_bookmarks:
+                        yield WatchEvent("BOOKMARK", self._bookmark(self._watch_revision()))
+                    continue
+                converted = self._convert(event, options)
+                if converted is not None:
+                    yield converted
+        finally:
+            close = getattr(source, "aclose", None) or getattr(source, "close", None)
+            if close is not None:
+                result = close()
+                if inspect.isawaitable(result):
+                    await result
+
+    def _watch_revision(self) -> int:
+        cache = self.cache
+        return cache.fresh_revision() if cache is not None else 0
+
+    async def _store_events(self, prefix: str, revision: int) -> AsyncIterator[CachedEvent]:
+        """Events from the store itself, for watches the cache cannot serve."""
         watch = self.store.watch(prefix, revision=revision)
         try:
             async with watch:
                 async for event in watch:
-                    converted = self._convert(event, options)
-                    if converted is not None:
-                        yield converted
+                    new = self._with_type(objects.decode(event.kv)) if event.kv else None
+                    if event.type is EventType.DELETE:
+                        new = None
+                    old = self._with_type(objects.decode(event.prev)) if event.prev else None
+                    yield CachedEvent(event.revision, event.key, new, old)
         except CompactedError as err:
             raise errors.too_old_resource_version(revision, err.compacted) from err
 
-    def _convert(self, event: Any, options: ListOptions) -> tuple[str, JSONObject] | None:
+    def _convert(self, event: CachedEvent, options: ListOptions) -> WatchEvent | None:
         """The watch event a store event is for a client with ``options``.
 
         As in Kubernetes, an object that stops matching the selectors is DELETED
         for that client, and one that starts matching is ADDED.
         """
-        new = objects.decode(event.kv) if event.kv is not None else None
-        old = objects.decode(event.prev) if event.prev is not None else None
+        new, old = event.new, event.old
         new_matches = new is not None and self.matches(new, options)
         old_matches = old is not None and self.matches(old, options)
-        if event.type is EventType.DELETE:
-            if old is None or not old_matches:
-                return None
-            return "DELETED", self._with_type(objects.with_revision(old, event.revision))
         if new is None:
-            return None
-        if new_matches and old_matches:
-            return "MODIFIED", self._with_type(new)
+            return event.as_type("DELETED") if old_matches else None
         if new_matches:
-            return "ADDED", self._with_type(new)
-        if old_matches and old is not None:
-            return "DELETED", self._with_type(objects.with_revision(old, event.revision))
+            return event.as_type("MODIFIED" if old_matches else "ADDED")
+        if old_matches:
+            return event.as_type("DELETED")
         return None
 
     def _bookmark(self, revision: int, *, initial_events_end: bool = False) -> JSONObject:
@@ -543,6 +641,34 @@ class Registry:
             )
         )
         problems.raise_invalid(self.group_kind, str(meta.get("name") or ""))
+
+
+async def _with_pauses(
+    source: AsyncIterator[CachedEvent], interval: float
+) -> AsyncIterator[CachedEvent | None]:
+    """``source``'s events, with None after each ``interval`` seconds without one."""
+    pending: asyncio.Task[CachedEvent] | None = None
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(anext(source))
+            done, _ = await asyncio.wait({pending}, timeout=interval)
+            if not done:
+                yield None
+                continue
+            try:
+                event = pending.result()
+            except StopAsyncIteration:
+                return
+            finally:
+                if done:
+                    pending = None
+            yield event
+    finally:
+        if pending is not None:
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                await pending
 
 
 def _spec_changed(old: JSONObject, new: JSONObject) -> bool:

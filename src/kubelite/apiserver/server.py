@@ -8,6 +8,7 @@ caller's event loop, so that ``kubelite up`` stays one process.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
@@ -15,6 +16,7 @@ from aiohttp import web
 
 from kubelite.api.errors import AlreadyExistsError
 from kubelite.api.resources import ResourceTypes
+from kubelite.apiserver.cache import WatchCache
 from kubelite.apiserver.http import MAX_BODY, Router
 from kubelite.apiserver.registry import Registry
 from kubelite.store import Store
@@ -30,7 +32,13 @@ class ApiServer:
     def __init__(self, store: Store, *, types: ResourceTypes | None = None) -> None:
         self.store = store
         self.types = types or ResourceTypes()
-        self.registries = {(r.group, r.version, r.plural): Registry(store, r) for r in self.types}
+        self.caches = [WatchCache(store, r) for r in self.types]
+        self.registries = {
+            (c.resource.group, c.resource.version, c.resource.plural): Registry(
+                store, c.resource, cache=c
+            )
+            for c in self.caches
+        }
         self.router = Router(self.registries, self.types)
         self._runner: web.AppRunner | None = None
 
@@ -51,6 +59,7 @@ class ApiServer:
     async def start(self, host: str, port: int) -> int:
         """Serve on ``host:port`` (0: any free port); returns the port."""
         await self.bootstrap()
+        await asyncio.gather(*(cache.start() for cache in self.caches))
         # A watch that waits for its next event would not notice its client leave;
         # cancelling the handler when the connection closes ends it at once.
         self._runner = web.AppRunner(
@@ -67,3 +76,4 @@ class ApiServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        await asyncio.gather(*(cache.stop() for cache in self.caches))

@@ -253,6 +253,23 @@ class HubWatch:
     def prefix(self) -> str:
         return self._prefix
 
+    def progress(self) -> int:
+        """The revision up to which every event under the prefix has been returned.
+
+        With nothing queued that is the hub's revision, even when the last
+        events were for other prefixes: a cache fed by this watch is then as
+        fresh as the store. 0 until the watch is established.
+        """
+        if not self._established or self._error is not None:
+            return 0
+        if self._replayed:
+            return self._replayed[0].revision - 1
+        if self._replay_from < self._replay_to:
+            return self._replay_from
+        if self._pending:
+            return self._pending[0].revision - 1
+        return max(self._hub.revision, self._start)
+
     def offer(self, events: list[Event]) -> None:
         """Queue ``events``, all under this watch's prefix; called by the hub."""
         start = self._start

@@ -101,6 +101,11 @@ class Watch(Protocol):
 
     async def aclose(self) -> None: ...
 
+    def progress(self) -> int:
+        """The revision up to which every event under the prefix has been returned
+        (beyond the last event when nothing is queued); 0 before it is established."""
+        ...
+
     async def __aenter__(self) -> Self: ...
 
     async def __aexit__(
