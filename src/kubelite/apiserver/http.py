@@ -40,6 +40,7 @@ from kubelite.api.resources import ResourceType, ResourceTypes
 from kubelite.api.selectors import SelectorError, parse_field_selector, parse_label_selector
 from kubelite.api.tables import TableError, build_table, table_for
 from kubelite.apiserver import objects, scale
+from kubelite.apiserver.deletion import DeleteOptions
 from kubelite.apiserver.discovery import AGGREGATED_CONTENT_TYPE, Discovery, wants_aggregated
 from kubelite.apiserver.objects import JSONObject
 from kubelite.apiserver.registry import ListOptions, Registry
@@ -183,8 +184,9 @@ class Router:
                 created = await registry.create(target.namespace, body, dry_run=_dry_run(request))
                 return json_response(created, status=201, warnings=warnings)
             if method == "DELETE":
+                options = await _delete_options(request)
                 deleted = await registry.delete_collection(
-                    target.namespace, _list_options(request), dry_run=_dry_run(request)
+                    target.namespace, _list_options(request), options, dry_run=options.dry_run
                 )
                 return json_response(deleted)
             raise errors.method_not_supported(registry.group_resource, _action(method))
@@ -202,12 +204,9 @@ class Router:
         if method == "PATCH":
             return json_response(await self._patch(request, registry, target))
         if method == "DELETE":
-            options = await _body(request, required=False)
+            options = await _delete_options(request)
             deleted = await registry.delete(
-                target.namespace,
-                target.name,
-                preconditions=options.get("preconditions"),
-                dry_run=_dry_run(request) or "All" in (options.get("dryRun") or []),
+                target.namespace, target.name, options, dry_run=options.dry_run
             )
             return json_response(deleted)
         raise errors.method_not_supported(registry.group_resource, _action(method))
@@ -306,10 +305,14 @@ class Router:
     ) -> web.StreamResponse:
         sub = target.resource.subresource(target.subresource)
         # TODO(#3): the log subresource, once a node agent writes logs (#8).
-        if sub is None or sub.name not in ("status", "scale"):
+        if sub is None or sub.name not in ("status", "scale", "finalize"):
             raise errors.not_found(registry.group_resource, target.name)
         method = request.method
         dry_run = _dry_run(request)
+        if sub.name == "finalize":
+            if method != "PUT":
+                raise errors.method_not_supported(registry.group_resource, _action(method))
+            return json_response(await self._finalize(request, registry, target, dry_run))
         if method == "GET":
             obj = await registry.get(target.namespace, target.name)
             return json_response(scale.to_scale(obj) if sub.name == "scale" else obj)
@@ -343,6 +346,27 @@ class Router:
         return json_response(scale.to_scale(updated))
 
     # Writes.
+
+    async def _finalize(
+        self, request: web.Request, registry: Registry, target: Target, dry_run: bool
+    ) -> JSONObject:
+        """A namespace's ``finalize``: a PUT that changes only ``spec.finalizers``."""
+        body = await _body(request)
+        wanted = objects.metadata(body).get("resourceVersion")
+        spec = body.get("spec")
+        finalizers = spec.get("finalizers") if isinstance(spec, dict) else None
+
+        def finalize(current: JSONObject) -> JSONObject:
+            if wanted and wanted != objects.metadata(current).get("resourceVersion"):
+                raise errors.stale_conflict(registry.group_resource, target.name)
+            return {
+                **current,
+                "spec": {**(current.get("spec") or {}), "finalizers": finalizers or []},
+            }
+
+        return await registry.read_modify_write(
+            target.namespace, target.name, finalize, dry_run=dry_run
+        )
 
     def _check_fields(
         self, request: web.Request, resource: ResourceType, obj: JSONObject
@@ -498,6 +522,31 @@ def _list_options(request: web.Request) -> ListOptions:
         resource_version=query.get("resourceVersion", ""),
         resource_version_match=query.get("resourceVersionMatch", ""),
         allow_bookmarks=_flag(request, "allowWatchBookmarks"),
+    )
+
+
+async def _delete_options(request: web.Request) -> DeleteOptions:
+    """A DELETE's options: its body (a ``DeleteOptions``), then its query."""
+    body = await _body(request, required=False)
+    query = request.query
+    grace: Any = body.get("gracePeriodSeconds")
+    if "gracePeriodSeconds" in query:
+        grace = _int(request, "gracePeriodSeconds")
+    if grace is not None and (isinstance(grace, bool) or not isinstance(grace, int)):
+        raise errors.bad_request(f"gracePeriodSeconds must be an integer, not {grace!r}")
+    orphan: Any = body.get("orphanDependents")
+    if "orphanDependents" in query:
+        orphan = _flag(request, "orphanDependents")
+    preconditions = body.get("preconditions")
+    dry_run = body.get("dryRun") or []
+    if not isinstance(dry_run, list) or any(v != "All" for v in dry_run):
+        raise errors.bad_request(f"Invalid dry run value: {dry_run!r}")
+    return DeleteOptions(
+        preconditions=preconditions if isinstance(preconditions, dict) else None,
+        grace_period=grace,
+        propagation=str(query.get("propagationPolicy") or body.get("propagationPolicy") or ""),
+        orphan_dependents=orphan if isinstance(orphan, bool) else None,
+        dry_run=_dry_run(request) or bool(dry_run),
     )
 
 

@@ -21,7 +21,7 @@ import binascii
 import contextlib
 import inspect
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -30,12 +30,13 @@ import orjson
 
 from kubelite.api import errors
 from kubelite.api.errors import ErrorList, GroupKind, GroupResource
-from kubelite.api.field import FieldPath
+from kubelite.api.field import FieldError, FieldPath
 from kubelite.api.resources import ResourceType
 from kubelite.api.selectors import EVERYTHING, FieldSelector, Selector
 from kubelite.api.validation import NameRule, generate_name, validate_object_meta
-from kubelite.apiserver import objects
+from kubelite.apiserver import deletion, objects
 from kubelite.apiserver.cache import CachedEvent, WatchCache, WatchEvent
+from kubelite.apiserver.deletion import DeleteOptions
 from kubelite.apiserver.objects import JSONObject
 from kubelite.store import (
     CompactedError,
@@ -57,6 +58,7 @@ Items = list[JSONObject]
 _UPDATE_ATTEMPTS = 16
 # Names a generateName create tries before giving up with 409.
 _GENERATE_ATTEMPTS = 8
+_NO_OPTIONS = DeleteOptions()
 # Store pages read while filtering a list by selectors.
 _SCAN_PAGE = 500
 
@@ -275,7 +277,7 @@ class Registry:
         self._check_namespace(meta, namespace)
         if self.resource.namespaced:
             meta["namespace"] = namespace
-            await self._namespace_exists(namespace)
+            await self._namespace_accepts(namespace, str(meta.get("name") or ""))
         else:
             meta.pop("namespace", None)
         for owned in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds"):
@@ -284,7 +286,7 @@ class Registry:
         meta["creationTimestamp"] = objects.timestamp(self.clock())
         meta["generation"] = 1
         if self.resource.plural == "namespaces" and not self.resource.group:
-            # TODO(#7): Terminating, and the namespace controller that empties it.
+            # TODO(#7): the namespace controller, which empties a Terminating one.
             obj.setdefault("spec", {"finalizers": ["kubernetes"]})
             obj["status"] = {"phase": "Active"}
         generated = not meta.get("name") and bool(meta.get("generateName"))
@@ -357,6 +359,9 @@ class Registry:
             if dry_run:
                 return updated
             try:
+                if deletion.should_delete(self.resource, updated):
+                    event = await self.store.delete(key, revision=kv.mod_revision)
+                    return objects.with_revision(updated, event.revision)
                 stored = await self.store.update(
                     key, objects.encode(updated), revision=kv.mod_revision
                 )
@@ -380,7 +385,13 @@ class Registry:
         else:
             meta.pop("namespace", None)
         # What the server owns is kept whatever the client sent.
-        for owned in ("uid", "creationTimestamp", "deletionTimestamp", "generation"):
+        for owned in (
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ):
             if owned in old_meta:
                 meta[owned] = old_meta[owned]
             else:
@@ -394,7 +405,7 @@ class Registry:
                 obj.pop("status", None)
         if _spec_changed(current, obj):
             meta["generation"] = int(old_meta.get("generation") or 0) + 1
-        self._validate(obj)
+        self._validate(obj, deletion.check_new_finalizers(current, obj))
         return obj
 
     def _prepare_status_update(self, current: JSONObject, new: JSONObject) -> JSONObject:
@@ -413,58 +424,59 @@ class Registry:
         self,
         namespace: str,
         name: str,
+        options: DeleteOptions = _NO_OPTIONS,
         *,
-        preconditions: JSONObject | None = None,
         dry_run: bool,
     ) -> JSONObject:
-        """Delete the object now; with finalizers, mark it for deletion instead."""
+        """Delete the object now, or mark it for deletion (see ``deletion``)."""
         key = objects.object_key(self.resource, namespace, name)
         for _ in range(_UPDATE_ATTEMPTS):
             kv = await self._read(key, name)
             current = objects.decode(kv)
-            self._check_preconditions(current, preconditions or {}, name)
-            meta = objects.metadata(current)
+            self._check_preconditions(current, options.preconditions or {}, name)
+            marked = deletion.mark_for_deletion(self.resource, current, options, self.clock())
             if dry_run:
-                return current
+                return marked or current
             try:
-                if meta.get("finalizers"):
-                    if meta.get("deletionTimestamp"):
-                        return current
-                    marked = {
-                        **current,
-                        "metadata": {
-                            **meta,
-                            "deletionTimestamp": objects.timestamp(self.clock()),
-                            "deletionGracePeriodSeconds": 0,
-                        },
-                    }
-                    stored = await self.store.update(
-                        key, objects.encode(marked), revision=kv.mod_revision
-                    )
-                    return objects.with_revision(marked, stored.mod_revision)
-                event = await self.store.delete(key, revision=kv.mod_revision)
+                if marked is None:
+                    event = await self.store.delete(key, revision=kv.mod_revision)
+                    log.debug("object deleted", extra={"key": key, "revision": event.revision})
+                    return objects.with_revision(current, event.revision)
+                if marked == current:
+                    return current
+                stored = await self.store.update(
+                    key, objects.encode(marked), revision=kv.mod_revision
+                )
             except ConflictError:
                 continue
             except KeyNotFoundError:
                 raise errors.not_found(self.group_resource, name) from None
-            return objects.with_revision(current, event.revision)
+            return objects.with_revision(marked, stored.mod_revision)
         raise errors.stale_conflict(self.group_resource, name)
 
     async def delete_collection(
-        self, namespace: str, options: ListOptions, *, dry_run: bool
+        self,
+        namespace: str,
+        selection: ListOptions,
+        options: DeleteOptions = _NO_OPTIONS,
+        *,
+        dry_run: bool,
     ) -> JSONObject:
         """Delete every object that matches, one by one, as Kubernetes does; the
         ``<Kind>List`` of what was deleted (or marked for deletion)."""
         if "deletecollection" not in self.resource.verbs:
             raise errors.method_not_supported(self.group_resource, "deletecollection")
-        listed = await self.list(namespace, options)
+        listed = await self.list(namespace, selection)
         deleted = []
         for obj in listed["items"]:
             meta = objects.metadata(obj)
             try:
                 deleted.append(
                     await self.delete(
-                        str(meta.get("namespace") or ""), str(meta["name"]), dry_run=dry_run
+                        str(meta.get("namespace") or ""),
+                        str(meta["name"]),
+                        options,
+                        dry_run=dry_run,
                     )
                 )
             except errors.NotFoundError:
@@ -613,14 +625,22 @@ class Registry:
                 "on the request"
             )
 
-    async def _namespace_exists(self, namespace: str) -> None:
+    async def _namespace_accepts(self, namespace: str, name: str) -> None:
+        """NotFound if ``namespace`` does not exist; Forbidden if it is terminating."""
         key = f"/registry/core/namespaces/{namespace}"
         try:
-            await self.store.get(key)
+            found = objects.decode(await self.store.get(key))
         except KeyNotFoundError:
             raise errors.not_found(GroupResource("namespaces"), namespace) from None
+        if deletion.terminating_namespace(found):
+            raise errors.forbidden(
+                self.group_resource,
+                name,
+                f"unable to create new content in namespace {namespace} because it is "
+                "being terminated",
+            )
 
-    def _validate(self, obj: JSONObject) -> None:
+    def _validate(self, obj: JSONObject, found: Sequence[FieldError] = ()) -> None:
         meta = objects.metadata(obj)
         rule = (
             NameRule.DNS1123_LABEL
@@ -640,6 +660,7 @@ class Registry:
                 path=FieldPath().child("metadata"),
             )
         )
+        problems.extend(found)
         problems.raise_invalid(self.group_kind, str(meta.get("name") or ""))
 
 
