@@ -319,6 +319,8 @@ def validate_object_meta(
     labels: Mapping[str, str] | None = None,
     annotations: Mapping[str, str] | None = None,
     generation: int = 0,
+    owner_references: Sequence[object] | None = None,
+    finalizers: Sequence[object] | None = None,
     rule: NameRule = NameRule.DNS1123_SUBDOMAIN,
     path: FieldPath | None = None,
 ) -> list[FieldError]:
@@ -328,8 +330,6 @@ def validate_object_meta(
     ``name`` is the name after generation: the server calls this once it has
     appended the suffix, and an empty name means neither was given.
     """
-    # TODO(#3): ownerReferences and finalizers are not checked yet; they wait for
-    # the garbage collector and graceful deletion, which define their rules.
     meta = path if path is not None else FieldPath.of("metadata")
     errors: list[FieldError] = []
     if generate_name:
@@ -351,10 +351,82 @@ def validate_object_meta(
         errors.append(FieldError.invalid(meta.child("generation"), generation, IS_NEGATIVE_MESSAGE))
     errors.extend(validate_labels(labels or {}, meta.child("labels")))
     errors.extend(validate_annotations(annotations or {}, meta.child("annotations")))
+    errors.extend(validate_owner_references(owner_references or [], meta.child("ownerReferences")))
+    errors.extend(validate_finalizers(finalizers or [], meta.child("finalizers")))
     return errors
 
 
 # -- label selectors in objects ----------------------------------------------------------
+
+
+# Kinds that cannot own objects: deleting them would collect what they "own".
+_BANNED_OWNERS = {("", "v1", "Event"), ("events.k8s.io", "v1", "Event")}
+_GC_FINALIZERS = ("orphan", "foregroundDeletion")
+
+
+def validate_owner_references(references: Sequence[object], path: FieldPath) -> list[FieldError]:
+    """Each reference names its owner fully; at most one is the controller.
+
+    As in Kubernetes, the errors name ``metadata.ownerReferences`` itself, not
+    the index of the reference.
+    """
+    errors: list[FieldError] = []
+    controller = ""
+    for ref in references:
+        if not isinstance(ref, Mapping):
+            errors.append(FieldError.invalid(path, ref, "must be an object"))
+            continue
+        api_version = str(ref.get("apiVersion") or "")
+        group, _, version = api_version.rpartition("/")
+        kind, name = str(ref.get("kind") or ""), str(ref.get("name") or "")
+        if not version:
+            errors.append(
+                FieldError.invalid(
+                    path.child("apiVersion"), api_version, "version must not be empty"
+                )
+            )
+        if not kind:
+            errors.append(FieldError.invalid(path.child("kind"), kind, "must not be empty"))
+        if not name:
+            errors.append(FieldError.invalid(path.child("name"), name, "must not be empty"))
+        if not ref.get("uid"):
+            errors.append(FieldError.invalid(path.child("uid"), "", "must not be empty"))
+        if (group, version, kind) in _BANNED_OWNERS:
+            owner = f"{group}/{version}, Kind={kind}"
+            errors.append(
+                FieldError.invalid(path, ref, f"{owner} is disallowed from being an owner")
+            )
+        if ref.get("controller") is True:
+            if controller:
+                errors.append(
+                    FieldError.invalid(
+                        path,
+                        list(references),
+                        'Only one reference can have Controller set to true. Found "true" '
+                        f"in references for {controller} and {name}",
+                    )
+                )
+            controller = controller or name
+    return errors
+
+
+def validate_finalizers(finalizers: Sequence[object], path: FieldPath) -> list[FieldError]:
+    """Finalizers are qualified names; ``orphan`` and ``foregroundDeletion`` exclude
+    each other."""
+    errors: list[FieldError] = []
+    for finalizer in finalizers:
+        text = str(finalizer)
+        for problem in is_qualified_name(text):
+            errors.append(FieldError.invalid(path, text, problem))
+    if all(gc in finalizers for gc in _GC_FINALIZERS):
+        errors.append(
+            FieldError.invalid(
+                path,
+                list(finalizers),
+                "finalizer orphan and foregroundDeletion cannot be both set",
+            )
+        )
+    return errors
 
 
 def validate_label_selector(

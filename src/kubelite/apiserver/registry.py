@@ -656,6 +656,8 @@ class Registry:
                 labels=meta.get("labels") or {},
                 annotations=meta.get("annotations") or {},
                 generation=int(meta.get("generation") or 0),
+                owner_references=_as_list(meta.get("ownerReferences")),
+                finalizers=_as_list(meta.get("finalizers")),
                 rule=rule,
                 path=FieldPath().child("metadata"),
             )
@@ -690,6 +692,10 @@ async def _with_pauses(
             pending.cancel()
             with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
                 await pending
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _spec_changed(old: JSONObject, new: JSONObject) -> bool:

@@ -222,3 +222,72 @@ async def test_dry_run_delete_changes_nothing(registries: Registries) -> None:
     assert await registries.configmaps.get("default", "c")
     with pytest.raises(ApiError):
         await registries.configmaps.delete("default", "missing", dry_run=True)
+
+
+@pytest.mark.parametrize(
+    ("meta", "message"),
+    [
+        (
+            {"ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs"}]},
+            'ConfigMap "c" is invalid: metadata.ownerReferences.uid: Invalid value: "": '
+            "must not be empty",
+        ),
+        (
+            {"ownerReferences": [{"kind": "ReplicaSet", "name": "rs", "uid": "u"}]},
+            'ConfigMap "c" is invalid: metadata.ownerReferences.apiVersion: Invalid value: "": '
+            "version must not be empty",
+        ),
+        (
+            {
+                "ownerReferences": [
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Pod",
+                        "name": "a",
+                        "uid": "1",
+                        "controller": True,
+                    },
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Pod",
+                        "name": "b",
+                        "uid": "2",
+                        "controller": True,
+                    },
+                ]
+            },
+            'Only one reference can have Controller set to true. Found "true" in references '
+            "for a and b",
+        ),
+        (
+            {"finalizers": ["orphan", "foregroundDeletion"]},
+            "finalizer orphan and foregroundDeletion cannot be both set",
+        ),
+        ({"finalizers": ["a/b/c"]}, 'metadata.finalizers: Invalid value: "a/b/c"'),
+    ],
+)
+async def test_owner_references_and_finalizers_are_validated(
+    registries: Registries, meta: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(InvalidError) as caught:
+        await registries.configmaps.create(
+            "default", {"metadata": {"name": "c", **meta}}, dry_run=False
+        )
+    assert message in caught.value.message
+    with pytest.raises(NotFoundError):
+        await registries.configmaps.get("default", "c")
+
+
+async def test_a_valid_owner_reference_is_kept(registries: Registries) -> None:
+    ref = {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "name": "rs",
+        "uid": "d9607e19-f88f-11e6-a518-42010a800195",
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+    created = await registries.configmaps.create(
+        "default", {"metadata": {"name": "c", "ownerReferences": [ref]}}, dry_run=False
+    )
+    assert created["metadata"]["ownerReferences"] == [ref]
