@@ -29,12 +29,13 @@ from typing import Any
 import orjson
 
 from kubelite.api import errors
+from kubelite.api.defaults import apply_defaults
 from kubelite.api.errors import ErrorList, GroupKind, GroupResource
 from kubelite.api.field import FieldError, FieldPath
 from kubelite.api.resources import ResourceType
 from kubelite.api.selectors import EVERYTHING, FieldSelector, Selector
 from kubelite.api.validation import NameRule, generate_name, validate_object_meta
-from kubelite.apiserver import deletion, objects
+from kubelite.apiserver import deletion, objects, services
 from kubelite.apiserver.cache import CachedEvent, WatchCache, WatchEvent
 from kubelite.apiserver.deletion import DeleteOptions
 from kubelite.apiserver.objects import JSONObject
@@ -116,6 +117,7 @@ class Registry:
         self.resource = resource
         self.clock = clock
         self.cache = cache
+        self._is_service = resource.plural == "services" and not resource.group
         # How long a watch may stay quiet before it gets a bookmark (if it wants them).
         self.bookmark_interval = 60.0
         self.group_resource = GroupResource(resource.plural, resource.group)
@@ -289,12 +291,14 @@ class Registry:
             # TODO(#7): the namespace controller, which empties a Terminating one.
             obj.setdefault("spec", {"finalizers": ["kubernetes"]})
             obj["status"] = {"phase": "Active"}
+        apply_defaults(self.resource.group, self.resource.plural, obj)
+        problems = await self._allocate(obj)
         generated = not meta.get("name") and bool(meta.get("generateName"))
         attempts = _GENERATE_ATTEMPTS if generated else 1
         for _ in range(attempts):
             if generated:
                 meta["name"] = generate_name(str(meta["generateName"]))
-            self._validate(obj)
+            self._validate(obj, problems)
             if dry_run:
                 return obj
             key = objects.object_key(self.resource, namespace, meta["name"])
@@ -403,6 +407,9 @@ class Registry:
                 obj["status"] = current["status"]
             else:
                 obj.pop("status", None)
+        apply_defaults(self.resource.group, self.resource.plural, obj)
+        if self._is_service:
+            services.keep_allocated(current, obj)
         if _spec_changed(current, obj):
             meta["generation"] = int(old_meta.get("generation") or 0) + 1
         self._validate(obj, deletion.check_new_finalizers(current, obj))
@@ -504,7 +511,7 @@ class Registry:
 
     # Watching.
 
-    async def watch(
+    def watch(
         self, namespace: str, options: ListOptions, *, initial_events: bool | None = None
     ) -> AsyncGenerator[WatchEvent, None]:
         """Watch events: ADDED, MODIFIED, DELETED, BOOKMARK.
@@ -514,13 +521,26 @@ class Registry:
         on or off and, when on, ends the initial events with the
         ``k8s.io/initial-events-end`` bookmark. With ``allow_bookmarks``, a quiet
         watch gets a BOOKMARK every ``bookmark_interval`` seconds.
+
+        The request is checked here, before any event: a bad one raises at once.
+        Errors found later (a revision compacted away) end the stream instead.
         """
         self._check_fields(options.field_selector)
-        prefix = objects.collection_prefix(self.resource, namespace)
         send_initial = (
             initial_events if initial_events is not None else options.resource_version in ("", "0")
         )
         revision = 0 if send_initial else _parse_revision(options.resource_version)
+        return self._events(namespace, options, initial_events, send_initial, revision)
+
+    async def _events(
+        self,
+        namespace: str,
+        options: ListOptions,
+        initial_events: bool | None,
+        send_initial: bool,
+        revision: int,
+    ) -> AsyncGenerator[WatchEvent, None]:
+        prefix = objects.collection_prefix(self.resource, namespace)
         source: AsyncIterator[CachedEvent] | None = None
         cache = self.cache
         if cache is not None and cache.ready:
@@ -624,6 +644,17 @@ class Registry:
                 "the namespace of the provided object does not match the namespace sent "
                 "on the request"
             )
+
+    async def _allocate(self, obj: JSONObject) -> Sequence[FieldError]:
+        """A new Service's cluster IP and node ports (nothing for other types)."""
+        if not self._is_service:
+            return []
+        if self.cache is not None and self.cache.ready:
+            existing = [o for _, o in self.cache.items(self.cache.prefix)]
+        else:
+            existing = (await self.list("", ListOptions()))["items"]
+        ips, ports = services.taken(existing)
+        return services.allocate(obj, ips, ports)
 
     async def _namespace_accepts(self, namespace: str, name: str) -> None:
         """NotFound if ``namespace`` does not exist; Forbidden if it is terminating."""

@@ -292,3 +292,33 @@ async def test_on_etcd_a_list_waits_for_the_feed(tmp_path: Path) -> None:
             await store.close()
     finally:
         await asyncio.to_thread(server.kill)
+
+
+async def test_a_watch_from_a_compacted_revision_ends_with_expired(tmp_path: Path) -> None:
+    store = await SqliteStore.open(tmp_path / "state.db")
+    cluster = Cluster(store, window=2)
+    await cluster.start()
+    try:
+        first = await cluster.pods.create("default", pod("a"), dry_run=False)
+        for i in range(5):
+            await cluster.pods.create("default", pod(f"b{i}"), dry_run=False)
+        await store.compact(await store.current_revision())
+        options = ListOptions(resource_version=first["metadata"]["resourceVersion"])
+        events = cluster.pods.watch("default", options)  # accepted: the stream starts
+        with pytest.raises(ApiError) as caught:
+            await next_event(events)
+        assert caught.value.code == 410
+        assert caught.value.reason == "Expired"
+        await events.aclose()
+    finally:
+        await cluster.cache.stop()
+        await store.close()
+
+
+def test_a_bad_watch_request_raises_before_any_event(cluster: Cluster) -> None:
+    with pytest.raises(ApiError) as caught:
+        cluster.pods.watch("default", ListOptions(resource_version="x"))
+    assert caught.value.code == 400
+    with pytest.raises(ApiError) as caught:
+        cluster.pods.watch("default", ListOptions(field_selector=parse_field_selector("spec.x=1")))
+    assert caught.value.message == "field label not supported: spec.x"
