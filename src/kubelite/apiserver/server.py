@@ -14,11 +14,12 @@ import logging
 
 from aiohttp import web
 
-from kubelite.api.errors import AlreadyExistsError
+from kubelite.api.errors import AlreadyExistsError, NotFoundError
 from kubelite.api.resources import ResourceTypes
 from kubelite.apiserver.cache import WatchCache
 from kubelite.apiserver.http import MAX_BODY, Router
 from kubelite.apiserver.registry import Registry
+from kubelite.apiserver.services import API_SERVICE_IP
 from kubelite.store import Store
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,23 @@ class ApiServer:
             # On a restart they exist already.
             with contextlib.suppress(AlreadyExistsError):
                 await namespaces.create("", body, dry_run=False)
+        # The API server's own Service, at the first address of the range.
+        kubernetes = {
+            "metadata": {
+                "name": "kubernetes",
+                "labels": {"component": "apiserver", "provider": "kubernetes"},
+            },
+            "spec": {
+                "type": "ClusterIP",
+                "clusterIP": API_SERVICE_IP,
+                "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}],
+            },
+        }
+        services = self.registries[("", "v1", "services")]
+        try:
+            await services.get("default", "kubernetes")
+        except NotFoundError:
+            await services.create("default", kubernetes, dry_run=False)
 
     async def start(self, host: str, port: int) -> int:
         """Serve on ``host:port`` (0: any free port); returns the port."""
