@@ -261,3 +261,85 @@ async def test_delete_collection_deletes_what_matches(client: Client) -> None:
     assert [i["metadata"]["name"] for i in left["items"]] == ["c"]
     status, body = await client.call("DELETE", "/api/v1/namespaces")
     assert (status, body["reason"]) == (405, "MethodNotAllowed")
+
+
+PARTIAL = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+PARTIAL_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+PROTOBUF_FIRST = (
+    "application/vnd.kubernetes.protobuf;as={0};g=meta.k8s.io;v=v1,{1},application/json"
+)
+
+
+async def test_partial_object_metadata_for_objects_lists_and_watches(client: Client) -> None:
+    await client.call("POST", PODS, pod("a", app="web"))
+    accept = PROTOBUF_FIRST.format("PartialObjectMetadata", PARTIAL)
+    async with client.session.get(f"{client.base}{PODS}/a", headers={"Accept": accept}) as r:
+        assert r.headers["Content-Type"].startswith("application/json;as=PartialObjectMetadata")
+        got = orjson.loads(await r.read())
+    assert got["kind"] == "PartialObjectMetadata"
+    assert got["apiVersion"] == "meta.k8s.io/v1"
+    assert got["metadata"]["labels"] == {"app": "web"}
+    assert set(got) == {"kind", "apiVersion", "metadata"}
+
+    accept = PROTOBUF_FIRST.format("PartialObjectMetadataList", PARTIAL_LIST)
+    async with client.session.get(f"{client.base}{PODS}", headers={"Accept": accept}) as r:
+        listed = orjson.loads(await r.read())
+    assert listed["kind"] == "PartialObjectMetadataList"
+    assert [item["kind"] for item in listed["items"]] == ["PartialObjectMetadata"]
+    assert "spec" not in listed["items"][0]
+    assert listed["metadata"]["resourceVersion"]
+
+    url = f"{client.base}{PODS}?watch=1&resourceVersion={listed['metadata']['resourceVersion']}"
+    async with client.session.get(url, headers={"Accept": PARTIAL}) as response:
+        await client.call("POST", PODS, pod("b"))
+        line = await asyncio.wait_for(response.content.readline(), 10)
+        event = orjson.loads(line)
+    assert event["type"] == "ADDED"
+    assert event["object"]["kind"] == "PartialObjectMetadata"
+    assert event["object"]["metadata"]["name"] == "b"
+    assert "spec" not in event["object"]
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "application/vnd.kubernetes.protobuf",
+        "text/html",
+        "application/json;as=Deployment;g=apps;v=v1",
+        "application/json;as=Table;g=example.com;v=v1",
+    ],
+)
+async def test_a_representation_not_served_is_not_acceptable(client: Client, accept: str) -> None:
+    status, body = await client.call("GET", PODS, headers={"Accept": accept})
+    assert status == 406
+    assert body["reason"] == "NotAcceptable"
+    assert body["message"].startswith("only the following media types are accepted: ")
+
+
+@pytest.mark.parametrize("accept", ["", "*/*", "application/*", "application/json;q=0.5"])
+async def test_plain_json_for_any_json_accept(client: Client, accept: str) -> None:
+    status, body = await client.call("GET", PODS, headers={"Accept": accept} if accept else {})
+    assert status == 200
+    assert body["kind"] == "PodList"
+
+
+async def test_a_restarted_server_keeps_its_objects_and_system_services(tmp_path: Path) -> None:
+    for round_ in range(2):
+        store = await SqliteStore.open(tmp_path / "state.db")
+        server = ApiServer(store)
+        port = await server.start("127.0.0.1", 0)
+        try:
+            async with aiohttp.ClientSession() as session:
+                client = Client(session, f"http://127.0.0.1:{port}")
+                if round_ == 0:
+                    assert (await client.call("POST", PODS, pod("kept")))[0] == 201
+                status, svc = await client.call(
+                    "GET", "/api/v1/namespaces/default/services/kubernetes"
+                )
+                assert status == 200
+                assert svc["spec"]["clusterIP"] == "10.96.0.1"
+                status, listed = await client.call("GET", PODS)
+                assert [p["metadata"]["name"] for p in listed["items"]] == ["kept"]
+        finally:
+            await server.stop()
+            await store.close()

@@ -463,9 +463,15 @@ def too_old_resource_version(requested: int, oldest: int) -> ExpiredError:
     return expired(f"too old resource version: {requested} ({oldest - 1})")
 
 
-def unsupported_media_type(accepted: Iterable[str]) -> UnsupportedMediaTypeError:
-    """A body (or patch) in a content type this endpoint does not read."""
-    message = (
+def unsupported_media_type(
+    accepted: Iterable[str], *, message: str = ""
+) -> UnsupportedMediaTypeError:
+    """A body (or patch) in a content type this endpoint does not read.
+
+    ``message``, when given, says what in the body was refused (a protobuf kind
+    with no table, say) and replaces the stock wording.
+    """
+    message = message or (
         "the body of the request was in an unknown format - accepted media types "
         "include: " + ", ".join(accepted)
     )

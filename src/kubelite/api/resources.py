@@ -59,6 +59,9 @@ class ResourceType:
     categories: tuple[str, ...] = ()
     verbs: tuple[str, ...] = ALL_VERBS
     subresources: tuple[Subresource, ...] = ()
+    # Whether the server counts spec changes in ``metadata.generation`` (workloads
+    # and pods do; configuration objects such as ConfigMaps do not).
+    generation: bool = False
 
     @property
     def group_version(self) -> str:
@@ -103,6 +106,7 @@ BUILT_IN: tuple[ResourceType, ...] = (
         short_names=("po",),
         categories=("all",),
         subresources=(_STATUS, Subresource("log", ("get",))),
+        generation=True,
     ),
     ResourceType(
         "",
@@ -140,6 +144,7 @@ BUILT_IN: tuple[ResourceType, ...] = (
         short_names=("deploy",),
         categories=("all",),
         subresources=(_STATUS, _SCALE),
+        generation=True,
     ),
     ResourceType(
         "apps",
@@ -151,6 +156,7 @@ BUILT_IN: tuple[ResourceType, ...] = (
         short_names=("rs",),
         categories=("all",),
         subresources=(_STATUS, _SCALE),
+        generation=True,
     ),
     ResourceType("coordination.k8s.io", "v1", "Lease", "leases", "lease", True),
     ResourceType("events.k8s.io", "v1", "Event", "events", "event", True, ("ev",)),

@@ -36,20 +36,28 @@ from kubelite.api.patch import (
     apply_merge_patch,
     apply_strategic,
 )
+from kubelite.api.protobuf import (
+    PROTOBUF,
+    ProtobufError,
+    UnsupportedProtobufError,
+    decode_object,
+)
 from kubelite.api.resources import ResourceType, ResourceTypes
 from kubelite.api.selectors import SelectorError, parse_field_selector, parse_label_selector
-from kubelite.api.tables import TableError, build_table, table_for
+from kubelite.api.tables import TableError, TablePrinter, build_table, table_for
 from kubelite.apiserver import objects, scale
+from kubelite.apiserver.cache import WatchEvent
 from kubelite.apiserver.deletion import DeleteOptions
 from kubelite.apiserver.discovery import AGGREGATED_CONTENT_TYPE, Discovery, wants_aggregated
+from kubelite.apiserver.negotiation import View, partial, partial_list, view_for
 from kubelite.apiserver.objects import JSONObject
-from kubelite.apiserver.registry import ListOptions, Registry
+from kubelite.apiserver.registry import Registry
+from kubelite.apiserver.selection import ListOptions
 
 log = logging.getLogger(__name__)
 
 JSON = "application/json"
 MAX_BODY = 3 * 1024 * 1024
-_TABLE_MARK = "as=Table"
 _PATCH_TYPES = {
     "application/json-patch+json": "json",
     "application/merge-patch+json": "merge",
@@ -227,8 +235,11 @@ class Router:
     # Reads.
 
     async def _list(self, request: web.Request, registry: Registry, target: Target) -> web.Response:
+        view = view_for(request.headers.get("Accept", ""), listing=True)
         listed = await registry.list(target.namespace, _list_options(request))
-        if _wants_table(request):
+        if view is View.PARTIAL:
+            return json_response(partial_list(listed), content_type=view.content_type(listing=True))
+        if view is View.TABLE:
             table = build_table(
                 table_for(registry.resource.group, registry.resource.plural),
                 listed["items"],
@@ -236,66 +247,50 @@ class Router:
                 include_object=request.query.get("includeObject", "Metadata"),
                 list_metadata=listed["metadata"],
             )
-            return json_response(table, content_type=_TABLE_CONTENT_TYPE)
+            return json_response(table, content_type=view.content_type())
         return json_response(listed)
 
     def _object_response(
         self, request: web.Request, registry: Registry, obj: JSONObject
     ) -> web.Response:
-        if _wants_table(request):
+        view = view_for(request.headers.get("Accept", ""))
+        if view is View.PARTIAL:
+            return json_response(partial(obj), content_type=view.content_type())
+        if view is View.TABLE:
             table = build_table(
                 table_for(registry.resource.group, registry.resource.plural),
                 [obj],
                 now=datetime.now(UTC),
                 include_object=request.query.get("includeObject", "Metadata"),
             )
-            return json_response(table, content_type=_TABLE_CONTENT_TYPE)
+            return json_response(table, content_type=view.content_type())
         return json_response(obj)
 
     async def _watch(
         self, request: web.Request, registry: Registry, target: Target
     ) -> web.StreamResponse:
+        view = view_for(request.headers.get("Accept", ""))
         options = _list_options(request)
         initial: bool | None = None
         if "sendInitialEvents" in request.query:
             initial = _flag(request, "sendInitialEvents")
+        # A bad request (selectors, resource version) raises here, answered as a
+        # plain Status; once the stream has started, errors are ERROR events.
         events = registry.watch(target.namespace, options, initial_events=initial)
-        table = _wants_table(request)
-        printer = table_for(registry.resource.group, registry.resource.plural)
+        encode = _event_encoder(view, table_for(registry.resource.group, registry.resource.plural))
         timeout = _int(request, "timeoutSeconds") or 1800
-        # Validation errors (bad selectors, compacted revisions) are answered
-        # before the stream starts, as a plain Status.
         try:
-            first = await anext(events, None)
             response = web.StreamResponse(headers={"Content-Type": JSON})
             response.enable_chunked_encoding()
             await response.prepare(request)
-            headers_sent = False
             with contextlib.suppress(ConnectionResetError, TimeoutError):
                 async with asyncio.timeout(timeout):
-                    pending = [] if first is None else [first]
-                    while True:
-                        for event in pending:
-                            if table and event.type != "BOOKMARK":
-                                row = build_table(
-                                    printer,
-                                    [event.object],
-                                    now=datetime.now(UTC),
-                                    no_headers=headers_sent,
-                                )
-                                headers_sent = True
-                                line = orjson.dumps({"type": event.type, "object": row}) + b"\n"
-                            else:
-                                line = event.line()
-                            await response.write(line)
-                        try:
-                            pending = [await anext(events)]
-                        except StopAsyncIteration:
-                            break
-                        except ApiError as error:
-                            line = orjson.dumps({"type": "ERROR", "object": error.to_status()})
-                            await response.write(line + b"\n")
-                            break
+                    try:
+                        async for event in events:
+                            await response.write(encode(event))
+                    except ApiError as error:
+                        line = orjson.dumps({"type": "ERROR", "object": error.to_status()})
+                        await response.write(line + b"\n")
             return response
         finally:
             await events.aclose()
@@ -459,7 +454,6 @@ class Router:
         )
 
 
-_TABLE_CONTENT_TYPE = "application/json;as=Table;v=v1;g=meta.k8s.io"
 _FIELD_VALIDATION = ("Ignore", "Warn", "Strict")
 
 
@@ -489,11 +483,24 @@ def _dry_run(request: web.Request) -> bool:
     return bool(values)
 
 
-# TODO(#3): PartialObjectMetadata, and 406 for representations not served.
-def _wants_table(request: web.Request) -> bool:
-    accept = request.headers.get("Accept", "")
-    first = accept.split(",")[0]
-    return _TABLE_MARK in first.replace(" ", "")
+def _event_encoder(view: View, printer: TablePrinter) -> Callable[[WatchEvent], bytes]:
+    """How a watch writes each event in ``view``: the shared line, or a row."""
+    headers_sent = False
+
+    def encode(event: WatchEvent) -> bytes:
+        nonlocal headers_sent
+        if event.type == "BOOKMARK" or view is View.OBJECT:
+            return event.line()
+        if view is View.PARTIAL:
+            obj = partial(event.object)
+        else:
+            obj = build_table(
+                printer, [event.object], now=datetime.now(UTC), no_headers=headers_sent
+            )
+            headers_sent = True
+        return orjson.dumps({"type": event.type, "object": obj}) + b"\n"
+
+    return encode
 
 
 def _action(method: str) -> str:
@@ -562,9 +569,15 @@ async def _body(request: web.Request, *, required: bool = True) -> JSONObject:
             body: Any = yaml.safe_load(raw)
         elif content_type in (JSON, ""):
             body = orjson.loads(raw)
+        elif content_type == PROTOBUF:
+            body = decode_object(raw)
         else:
-            # TODO(#3): protobuf bodies, which kubectl's generator commands send.
-            raise errors.unsupported_media_type([JSON, "application/yaml"])
+            raise errors.unsupported_media_type([JSON, "application/yaml", PROTOBUF])
+    except UnsupportedProtobufError as err:
+        accepted = [JSON, "application/yaml"]
+        raise errors.unsupported_media_type(accepted, message=str(err)) from err
+    except ProtobufError as err:
+        raise errors.bad_request(str(err)) from err
     except (orjson.JSONDecodeError, yaml.YAMLError) as err:
         raise errors.bad_request(f"the body of the request could not be decoded: {err}") from err
     if not isinstance(body, dict):

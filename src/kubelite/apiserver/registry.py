@@ -15,30 +15,24 @@ there first.
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import binascii
-import contextlib
 import inspect
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-
-import orjson
 
 from kubelite.api import errors
 from kubelite.api.defaults import apply_defaults
 from kubelite.api.errors import ErrorList, GroupKind, GroupResource
 from kubelite.api.field import FieldError, FieldPath
 from kubelite.api.resources import ResourceType
-from kubelite.api.selectors import EVERYTHING, FieldSelector, Selector
+from kubelite.api.selectors import FieldSelector
 from kubelite.api.validation import NameRule, generate_name, validate_object_meta
-from kubelite.apiserver import deletion, objects, services
-from kubelite.apiserver.cache import CachedEvent, WatchCache, WatchEvent
+from kubelite.apiserver import deletion, objects, selection, services
+from kubelite.apiserver.cache import CachedEvent, WatchCache, WatchEvent, with_pauses
 from kubelite.apiserver.deletion import DeleteOptions
 from kubelite.apiserver.objects import JSONObject
+from kubelite.apiserver.selection import ListOptions
 from kubelite.store import (
     CompactedError,
     ConflictError,
@@ -63,43 +57,9 @@ _NO_OPTIONS = DeleteOptions()
 # Store pages read while filtering a list by selectors.
 _SCAN_PAGE = 500
 
-# The field selectors each type supports beyond metadata.name and metadata.namespace.
-_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("", "pods"): ("spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "status.phase"),
-    ("", "secrets"): ("type",),
-    ("", "events"): (
-        "involvedObject.kind",
-        "involvedObject.namespace",
-        "involvedObject.name",
-        "involvedObject.uid",
-        "involvedObject.apiVersion",
-        "involvedObject.resourceVersion",
-        "involvedObject.fieldPath",
-        "reason",
-        "reportingComponent",
-        "source",
-        "type",
-    ),
-    ("", "namespaces"): ("status.phase",),
-    ("", "nodes"): ("spec.unschedulable",),
-}
-
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class ListOptions:
-    """What a list or watch asks for, parsed from the query."""
-
-    label_selector: Selector = EVERYTHING
-    field_selector: FieldSelector = field(default_factory=FieldSelector)
-    limit: int = 0
-    continue_token: str = ""
-    resource_version: str = ""
-    resource_version_match: str = ""
-    allow_bookmarks: bool = False
 
 
 class Registry:
@@ -125,7 +85,7 @@ class Registry:
         self.supported_fields = (
             "metadata.name",
             "metadata.namespace",
-            *_FIELDS.get((resource.group, resource.plural), ()),
+            *selection.FIELDS.get((resource.group, resource.plural), ()),
         )
 
     # Reading.
@@ -198,7 +158,9 @@ class Registry:
         if wanted == "0":
             revision = cache.fresh_revision()
         else:
-            target = _parse_revision(wanted) if wanted else await self.store.current_revision()
+            target = (
+                selection.parse_revision(wanted) if wanted else await self.store.current_revision()
+            )
             revision = await cache.wait_for(target)
             if not revision and wanted:
                 current = cache.fresh_revision()
@@ -222,7 +184,7 @@ class Registry:
     def _list_of(self, items: Items, revision: int, next_key: str | None) -> JSONObject:
         metadata: JSONObject = {"resourceVersion": str(revision)}
         if next_key is not None:
-            metadata["continue"] = _encode_continue(revision, next_key)
+            metadata["continue"] = selection.encode_continue(revision, next_key)
         return {
             "kind": self.resource.list_kind,
             "apiVersion": self.resource.group_version,
@@ -232,9 +194,9 @@ class Registry:
 
     def _list_start(self, options: ListOptions) -> tuple[int, str | None]:
         if options.continue_token:
-            return _decode_continue(options.continue_token)
+            return selection.decode_continue(options.continue_token)
         if options.resource_version_match == "Exact" and options.resource_version:
-            return _parse_revision(options.resource_version), None
+            return selection.parse_revision(options.resource_version), None
         return 0, None
 
     def _check_fields(self, selector: FieldSelector) -> None:
@@ -243,32 +205,7 @@ class Registry:
             raise errors.bad_request(f"field label not supported: {unsupported[0]}")
 
     def matches(self, obj: JSONObject, options: ListOptions) -> bool:
-        metadata = objects.metadata(obj)
-        labels = metadata.get("labels") or {}
-        if not options.label_selector.matches(labels):
-            return False
-        if options.field_selector.empty:
-            return True
-        return options.field_selector.matches(self.fields(obj))
-
-    def fields(self, obj: JSONObject) -> dict[str, str]:
-        """The values of the fields a field selector can name, as strings."""
-        metadata = objects.metadata(obj)
-        values = {
-            "metadata.name": str(metadata.get("name", "")),
-            "metadata.namespace": str(metadata.get("namespace", "")),
-        }
-        for path in self.supported_fields[2:]:
-            node: Any = obj
-            for part in path.split("."):
-                node = node.get(part) if isinstance(node, dict) else None
-            if isinstance(node, bool):
-                values[path] = "true" if node else "false"
-            elif node is not None and not isinstance(node, dict | list):
-                values[path] = str(node)
-            else:
-                values[path] = ""
-        return values
+        return selection.matches(obj, options, self.supported_fields)
 
     # Writing.
 
@@ -286,7 +223,10 @@ class Registry:
             meta.pop(owned, None)
         meta["uid"] = objects.new_uid()
         meta["creationTimestamp"] = objects.timestamp(self.clock())
-        meta["generation"] = 1
+        if self.resource.generation:
+            meta["generation"] = 1
+        else:
+            meta.pop("generation", None)
         if self.resource.plural == "namespaces" and not self.resource.group:
             # TODO(#7): the namespace controller, which empties a Terminating one.
             obj.setdefault("spec", {"finalizers": ["kubernetes"]})
@@ -410,7 +350,7 @@ class Registry:
         apply_defaults(self.resource.group, self.resource.plural, obj)
         if self._is_service:
             services.keep_allocated(current, obj)
-        if _spec_changed(current, obj):
+        if self.resource.generation and _spec_changed(current, obj):
             meta["generation"] = int(old_meta.get("generation") or 0) + 1
         self._validate(obj, deletion.check_new_finalizers(current, obj))
         return obj
@@ -529,7 +469,7 @@ class Registry:
         send_initial = (
             initial_events if initial_events is not None else options.resource_version in ("", "0")
         )
-        revision = 0 if send_initial else _parse_revision(options.resource_version)
+        revision = 0 if send_initial else selection.parse_revision(options.resource_version)
         return self._events(namespace, options, initial_events, send_initial, revision)
 
     async def _events(
@@ -570,7 +510,7 @@ class Registry:
         if initial_events:
             yield WatchEvent("BOOKMARK", self._bookmark(revision, initial_events_end=True))
         try:
-            async for event in _with_pauses(source, self.bookmark_interval):
+            async for event in with_pauses(source, self.bookmark_interval):
                 if event is None:
                     if options.allow_bookmarks:
                         yield WatchEvent("BOOKMARK", self._bookmark(self._watch_revision()))
@@ -697,34 +637,6 @@ class Registry:
         problems.raise_invalid(self.group_kind, str(meta.get("name") or ""))
 
 
-async def _with_pauses(
-    source: AsyncIterator[CachedEvent], interval: float
-) -> AsyncIterator[CachedEvent | None]:
-    """``source``'s events, with None after each ``interval`` seconds without one."""
-    pending: asyncio.Task[CachedEvent] | None = None
-    try:
-        while True:
-            if pending is None:
-                pending = asyncio.ensure_future(anext(source))
-            done, _ = await asyncio.wait({pending}, timeout=interval)
-            if not done:
-                yield None
-                continue
-            try:
-                event = pending.result()
-            except StopAsyncIteration:
-                return
-            finally:
-                if done:
-                    pending = None
-            yield event
-    finally:
-        if pending is not None:
-            pending.cancel()
-            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                await pending
-
-
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
@@ -735,26 +647,3 @@ def _spec_changed(old: JSONObject, new: JSONObject) -> bool:
     old_rest = {k: v for k, v in old.items() if k not in ignored}
     new_rest = {k: v for k, v in new.items() if k not in ignored}
     return old_rest != new_rest
-
-
-def _parse_revision(text: str) -> int:
-    try:
-        revision = int(text)
-    except ValueError:
-        raise errors.bad_request(f'invalid resource version "{text}"') from None
-    if revision < 0:
-        raise errors.bad_request(f'invalid resource version "{text}"')
-    return revision
-
-
-def _encode_continue(revision: int, start: str) -> str:
-    token = orjson.dumps({"v": "meta.k8s.io/v1", "rv": revision, "start": start})
-    return base64.urlsafe_b64encode(token).decode()
-
-
-def _decode_continue(token: str) -> tuple[int, str]:
-    try:
-        data = orjson.loads(base64.urlsafe_b64decode(token.encode()))
-        return int(data["rv"]), str(data["start"])
-    except (binascii.Error, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-        raise errors.bad_request("continue key is not valid: incorrect encoded start") from None

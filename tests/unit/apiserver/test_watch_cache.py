@@ -18,7 +18,8 @@ from kubelite.api.errors import ApiError
 from kubelite.api.resources import ResourceTypes
 from kubelite.api.selectors import parse_field_selector, parse_label_selector
 from kubelite.apiserver.cache import WatchCache, WatchEvent
-from kubelite.apiserver.registry import ListOptions, Registry
+from kubelite.apiserver.registry import Registry
+from kubelite.apiserver.selection import ListOptions
 from kubelite.store import Store
 from kubelite.store.sqlite import SqliteStore
 from kubelite.testing.etcd import EtcdServer
