@@ -277,16 +277,38 @@ def validate_label_key(key: str, path: FieldPath) -> list[FieldError]:
     return [FieldError.invalid(path, key, msg) for msg in is_qualified_name(key)]
 
 
-def validate_labels(labels: Mapping[str, str], path: FieldPath) -> list[FieldError]:
+def _string_map(value: object, path: FieldPath) -> tuple[dict[str, str], list[FieldError]]:
+    """The string entries of ``value``, and an error for what is not a string.
+
+    Labels and annotations come from request bodies that nothing has typed yet,
+    so a list, a number or ``null`` can stand where a string is due. Kubernetes
+    refuses those when it decodes the body (a 400); here they are field errors,
+    so that the rules below only ever see strings.
+    """
+    if not isinstance(value, Mapping):
+        return {}, [FieldError.type_invalid(path, value, "must be a map of string to string")]
+    strings: dict[str, str] = {}
+    errors: list[FieldError] = []
+    for key, item in value.items():
+        if isinstance(key, str) and isinstance(item, str):
+            strings[key] = item
+        else:
+            where = path.key(str(key))
+            bad = item if isinstance(key, str) else key
+            errors.append(FieldError.type_invalid(where, bad, "must be a string"))
+    return strings, errors
+
+
+def validate_labels(labels: object, path: FieldPath) -> list[FieldError]:
     """Every key a qualified name, every value a label value.
 
     Errors name the map's path, not the key's, as Kubernetes does; keys are
     taken in sorted order so the message is the same on every run.
     """
-    errors: list[FieldError] = []
-    for key in sorted(labels):
+    strings, errors = _string_map(labels, path)
+    for key in sorted(strings):
         errors.extend(validate_label_key(key, path))
-        value = labels[key]
+        value = strings[key]
         errors.extend(FieldError.invalid(path, value, msg) for msg in is_label_value(value))
     return errors
 
@@ -296,13 +318,13 @@ def annotations_size(annotations: Mapping[str, str]) -> int:
     return sum(len(k.encode()) + len(v.encode()) for k, v in annotations.items())
 
 
-def validate_annotations(annotations: Mapping[str, str], path: FieldPath) -> list[FieldError]:
+def validate_annotations(annotations: object, path: FieldPath) -> list[FieldError]:
     """Keys are qualified names in any case; keys and values total 256 KiB at most."""
-    errors: list[FieldError] = []
-    for key in sorted(annotations):
+    strings, errors = _string_map(annotations, path)
+    for key in sorted(strings):
         problems = is_qualified_name(key.lower())
         errors.extend(FieldError.invalid(path, key, msg) for msg in problems)
-    if annotations_size(annotations) > TOTAL_ANNOTATION_SIZE_LIMIT:
+    if annotations_size(strings) > TOTAL_ANNOTATION_SIZE_LIMIT:
         errors.append(FieldError.too_long(path, TOTAL_ANNOTATION_SIZE_LIMIT))
     return errors
 
