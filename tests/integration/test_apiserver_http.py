@@ -247,7 +247,7 @@ async def test_field_validation_strict_warn_and_ignore(client: Client) -> None:
     status, _ = await client.call("POST", f"{PODS}?fieldValidation=Ignore", typo)
     assert status == 201
     status, body = await client.call("POST", f"{PODS}?fieldValidation=Loud", pod("c"))
-    assert (status, body["reason"]) == (400, "BadRequest")
+    assert (status, body["reason"]) == (422, "Invalid")
 
 
 async def test_delete_collection_deletes_what_matches(client: Client) -> None:

@@ -62,6 +62,9 @@ class ResourceType:
     # Whether the server counts spec changes in ``metadata.generation`` (workloads
     # and pods do; configuration objects such as ConfigMaps do not).
     generation: bool = False
+    # Whether a DELETE that deletes at once answers with the object (pods,
+    # services, namespaces) or, as for most types, with a Success Status.
+    returns_deleted: bool = False
 
     @property
     def group_version(self) -> str:
@@ -95,6 +98,7 @@ BUILT_IN: tuple[ResourceType, ...] = (
         short_names=("ns",),
         verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
         subresources=(_STATUS, Subresource("finalize", ("update",))),
+        returns_deleted=True,
     ),
     ResourceType(
         "",
@@ -107,6 +111,7 @@ BUILT_IN: tuple[ResourceType, ...] = (
         categories=("all",),
         subresources=(_STATUS, Subresource("log", ("get",))),
         generation=True,
+        returns_deleted=True,
     ),
     ResourceType(
         "",
@@ -118,6 +123,7 @@ BUILT_IN: tuple[ResourceType, ...] = (
         short_names=("svc",),
         categories=("all",),
         subresources=(_STATUS,),
+        returns_deleted=True,
     ),
     ResourceType("", "v1", "Endpoints", "endpoints", "endpoints", True, ("ep",)),
     ResourceType("", "v1", "ConfigMap", "configmaps", "configmap", True, ("cm",)),

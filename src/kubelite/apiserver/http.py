@@ -27,6 +27,7 @@ from multidict import CIMultiDict
 
 from kubelite.api import errors
 from kubelite.api.errors import ApiError
+from kubelite.api.field import FieldError, FieldPath
 from kubelite.api.openapi import OpenAPIDocuments, patch_schema_for
 from kubelite.api.openapi.fields import prune_unknown
 from kubelite.api.patch import (
@@ -213,9 +214,11 @@ class Router:
             return json_response(await self._patch(request, registry, target))
         if method == "DELETE":
             options = await _delete_options(request)
-            deleted = await registry.delete(
+            deleted, gone = await registry.delete_object(
                 target.namespace, target.name, options, dry_run=options.dry_run
             )
+            if gone and not registry.resource.returns_deleted:
+                return json_response(_deleted_status(registry.resource, deleted))
             return json_response(deleted)
         raise errors.method_not_supported(registry.group_resource, _action(method))
 
@@ -372,10 +375,13 @@ class Router:
         field, ``Ignore`` nothing; the fields are dropped either way, as Kubernetes
         drops them when it decodes a built-in type.
         """
-        mode = request.query.get("fieldValidation", "Warn")
+        mode = request.query.get("fieldValidation", "Warn") or "Warn"
         if mode not in _FIELD_VALIDATION:
-            raise errors.bad_request(
-                f'fieldValidation must be one of "Ignore", "Warn", or "Strict", got "{mode}"'
+            raise _invalid_option(
+                request,
+                FieldError.not_supported(
+                    FieldPath.of("fieldValidation"), mode, ("", *sorted(_FIELD_VALIDATION))
+                ),
             )
         definitions = self._openapi.definitions
         root = definitions.by_kind(resource.group, resource.version, resource.kind)
@@ -475,11 +481,26 @@ def _int(request: web.Request, name: str) -> int:
         raise errors.bad_request(f"invalid value for {name}: {text!r}") from None
 
 
-def _dry_run(request: web.Request) -> bool:
-    values = request.query.getall("dryRun", [])
-    unknown = [v for v in values if v != "All"]
-    if unknown:
-        raise errors.bad_request(f"Invalid dry run value: {unknown[0]}")
+_OPTIONS_KINDS = {
+    "POST": "CreateOptions",
+    "PUT": "UpdateOptions",
+    "PATCH": "PatchOptions",
+    "DELETE": "DeleteOptions",
+}
+
+
+def _invalid_option(request: web.Request, problem: FieldError) -> errors.ApiError:
+    """A query option Kubernetes validates as part of the verb's options kind."""
+    kind = _OPTIONS_KINDS.get(request.method, "ListOptions")
+    return errors.invalid(errors.GroupKind(kind, "meta.k8s.io"), "", [problem])
+
+
+def _dry_run(request: web.Request, values: list[str] | None = None) -> bool:
+    values = request.query.getall("dryRun", []) if values is None else values
+    if any(v != "All" for v in values):
+        raise _invalid_option(
+            request, FieldError.not_supported(FieldPath.of("dryRun"), values, ("All",))
+        )
     return bool(values)
 
 
@@ -513,8 +534,25 @@ def _action(method: str) -> str:
     }.get(method, method.lower())
 
 
+_VERSION_MATCHES = ("Exact", "NotOlderThan", "")
+
+
 def _list_options(request: web.Request) -> ListOptions:
     query = request.query
+    match = query.get("resourceVersionMatch", "")
+    if match not in _VERSION_MATCHES:
+        raise _invalid_option(
+            request,
+            FieldError.not_supported(FieldPath.of("resourceVersionMatch"), match, _VERSION_MATCHES),
+        )
+    if match and not query.get("resourceVersion"):
+        raise _invalid_option(
+            request,
+            FieldError.forbidden(
+                FieldPath.of("resourceVersionMatch"),
+                "resourceVersionMatch is forbidden unless resourceVersion is provided",
+            ),
+        )
     try:
         labels = parse_label_selector(query.get("labelSelector", ""))
         fields = parse_field_selector(query.get("fieldSelector", ""))
@@ -532,6 +570,23 @@ def _list_options(request: web.Request) -> ListOptions:
     )
 
 
+def _deleted_status(resource: ResourceType, obj: JSONObject) -> JSONObject:
+    """What a DELETE answers for most types once the object is gone."""
+    meta = objects.metadata(obj)
+    details: JSONObject = {"name": meta.get("name", "")}
+    if resource.group:
+        details["group"] = resource.group
+    details["kind"] = resource.plural
+    details["uid"] = meta.get("uid", "")
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "details": details,
+    }
+
+
 async def _delete_options(request: web.Request) -> DeleteOptions:
     """A DELETE's options: its body (a ``DeleteOptions``), then its query."""
     body = await _body(request, required=False)
@@ -546,14 +601,14 @@ async def _delete_options(request: web.Request) -> DeleteOptions:
         orphan = _flag(request, "orphanDependents")
     preconditions = body.get("preconditions")
     dry_run = body.get("dryRun") or []
-    if not isinstance(dry_run, list) or any(v != "All" for v in dry_run):
-        raise errors.bad_request(f"Invalid dry run value: {dry_run!r}")
+    if not isinstance(dry_run, list):
+        raise errors.bad_request(f"dryRun must be a list of strings, not {dry_run!r}")
     return DeleteOptions(
         preconditions=preconditions if isinstance(preconditions, dict) else None,
         grace_period=grace,
         propagation=str(query.get("propagationPolicy") or body.get("propagationPolicy") or ""),
         orphan_dependents=orphan if isinstance(orphan, bool) else None,
-        dry_run=_dry_run(request) or bool(dry_run),
+        dry_run=_dry_run(request) or _dry_run(request, [str(v) for v in dry_run]),
     )
 
 

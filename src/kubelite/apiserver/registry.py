@@ -210,6 +210,7 @@ class Registry:
     # Writing.
 
     async def create(self, namespace: str, body: JSONObject, *, dry_run: bool) -> JSONObject:
+        self._check_type(body)
         obj = self._with_type(dict(body))
         meta = {**objects.metadata(obj)}
         obj["metadata"] = meta
@@ -259,6 +260,7 @@ class Registry:
     ) -> JSONObject:
         """Replace the object (its status, with ``status``); conditioned on
         ``metadata.resourceVersion`` if given."""
+        self._check_type(body)
         meta = objects.metadata(body)
         if meta.get("name") and meta["name"] != name:
             raise errors.bad_request(
@@ -376,6 +378,18 @@ class Registry:
         dry_run: bool,
     ) -> JSONObject:
         """Delete the object now, or mark it for deletion (see ``deletion``)."""
+        obj, _ = await self.delete_object(namespace, name, options, dry_run=dry_run)
+        return obj
+
+    async def delete_object(
+        self,
+        namespace: str,
+        name: str,
+        options: DeleteOptions = _NO_OPTIONS,
+        *,
+        dry_run: bool,
+    ) -> tuple[JSONObject, bool]:
+        """The object deleted or marked, and whether it is gone."""
         key = objects.object_key(self.resource, namespace, name)
         for _ in range(_UPDATE_ATTEMPTS):
             kv = await self._read(key, name)
@@ -383,14 +397,14 @@ class Registry:
             self._check_preconditions(current, options.preconditions or {}, name)
             marked = deletion.mark_for_deletion(self.resource, current, options, self.clock())
             if dry_run:
-                return marked or current
+                return marked or current, marked is None
             try:
                 if marked is None:
                     event = await self.store.delete(key, revision=kv.mod_revision)
                     log.debug("object deleted", extra={"key": key, "revision": event.revision})
-                    return objects.with_revision(current, event.revision)
+                    return objects.with_revision(current, event.revision), True
                 if marked == current:
-                    return current
+                    return current, False
                 stored = await self.store.update(
                     key, objects.encode(marked), revision=kv.mod_revision
                 )
@@ -398,7 +412,7 @@ class Registry:
                 continue
             except KeyNotFoundError:
                 raise errors.not_found(self.group_resource, name) from None
-            return objects.with_revision(marked, stored.mod_revision)
+            return objects.with_revision(marked, stored.mod_revision), False
         raise errors.stale_conflict(self.group_resource, name)
 
     async def delete_collection(
@@ -571,6 +585,23 @@ class Registry:
         }
 
     # Helpers.
+
+    def _check_type(self, body: JSONObject) -> None:
+        """400 for a body of another kind or version than the endpoint's."""
+        resource = self.resource
+        api_version, kind = body.get("apiVersion"), body.get("kind")
+        if api_version and api_version != resource.group_version:
+            raise errors.bad_request(
+                f"the API version in the data ({api_version}) does not match the expected "
+                f"API version ({resource.group_version})"
+            )
+        if kind and kind != resource.kind:
+            internal = (resource.group or "core").split(".")[0]
+            raise errors.bad_request(
+                f'{kind} in version "{resource.version}" cannot be handled as a '
+                f"{resource.kind}: converting ({resource.version}.{kind}) to "
+                f"({internal}.{resource.kind}): unknown conversion"
+            )
 
     def _with_type(self, obj: JSONObject) -> JSONObject:
         obj["kind"] = self.resource.kind
