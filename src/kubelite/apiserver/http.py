@@ -111,7 +111,7 @@ class Router:
         except TableError as err:
             return status_response(errors.bad_request(str(err)))
         except web.HTTPRequestEntityTooLarge:
-            return status_response(errors.request_entity_too_large("limit is 3145728 bytes"))
+            return status_response(errors.request_entity_too_large(f"limit is {MAX_BODY}"))
         except (ConnectionResetError, asyncio.CancelledError):
             raise
         except Exception as err:
@@ -188,7 +188,7 @@ class Router:
                     return await self._watch(request, registry, target)
                 return await self._list(request, registry, target)
             if method == "POST":
-                body = await _body(request)
+                body = await _body(request, kind=registry.resource.kind)
                 warnings = self._check_fields(request, registry.resource, body)
                 created = await registry.create(target.namespace, body, dry_run=_dry_run(request))
                 return json_response(created, status=201, warnings=warnings)
@@ -204,7 +204,7 @@ class Router:
                 request, registry, await registry.get(target.namespace, target.name)
             )
         if method == "PUT":
-            body = await _body(request)
+            body = await _body(request, kind=registry.resource.kind)
             warnings = self._check_fields(request, registry.resource, body)
             updated = await registry.update(
                 target.namespace, target.name, body, dry_run=_dry_run(request)
@@ -478,7 +478,8 @@ def _int(request: web.Request, name: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise errors.bad_request(f"invalid value for {name}: {text!r}") from None
+        # Go's words, as Kubernetes passes them on.
+        raise errors.bad_request(f'strconv.ParseInt: parsing "{text}": invalid syntax') from None
 
 
 _OPTIONS_KINDS = {
@@ -612,13 +613,16 @@ async def _delete_options(request: web.Request) -> DeleteOptions:
     )
 
 
-async def _body(request: web.Request, *, required: bool = True) -> JSONObject:
+async def _body(request: web.Request, *, required: bool = True, kind: str = "") -> JSONObject:
+    """The request's body as an object; ``kind`` is what the endpoint expects, for
+    the words of Kubernetes' error when the body does not decode."""
     raw = await request.read()
     if not raw.strip():
         if required:
             raise errors.bad_request("the request body is empty")
         return {}
     content_type = request.headers.get("Content-Type", JSON).split(";")[0].strip()
+    unrecognized = f"the object provided is unrecognized (must be of type {kind}): " if kind else ""
     try:
         if content_type in ("application/yaml", "application/x-yaml"):
             body: Any = yaml.safe_load(raw)
@@ -633,8 +637,34 @@ async def _body(request: web.Request, *, required: bool = True) -> JSONObject:
         raise errors.unsupported_media_type(accepted, message=str(err)) from err
     except ProtobufError as err:
         raise errors.bad_request(str(err)) from err
-    except (orjson.JSONDecodeError, yaml.YAMLError) as err:
-        raise errors.bad_request(f"the body of the request could not be decoded: {err}") from err
+    except orjson.JSONDecodeError as err:
+        detail = "unexpected end of JSON input" if err.pos >= len(raw.rstrip()) else str(err)
+        raise errors.bad_request(
+            f"{unrecognized}couldn't get version/kind; json parse error: {detail}"
+        ) from err
+    except yaml.YAMLError as err:
+        detail = " ".join(str(err).split())
+        raise errors.bad_request(
+            f"{unrecognized}error converting YAML to JSON: yaml: {detail}"
+        ) from err
     if not isinstance(body, dict):
-        raise errors.bad_request("the body of the request must be an object")
+        raise errors.bad_request(
+            f"{unrecognized}couldn't get version/kind; json parse error: json: cannot "
+            f"unmarshal {_go_json_type(body)} into Go value of type struct "
+            '{ APIVersion string "json:\\"apiVersion,omitempty\\""; '
+            'Kind string "json:\\"kind,omitempty\\"" }'
+        )
     return body
+
+
+def _go_json_type(value: object) -> str:
+    """How Go's JSON decoder names the type of a value it cannot decode."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"

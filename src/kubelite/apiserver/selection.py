@@ -97,13 +97,30 @@ def parse_revision(text: str) -> int:
 
 
 def encode_continue(revision: int, start: str) -> str:
+    """An opaque token: unpadded URL-safe base64 of the revision and the next key."""
     token = orjson.dumps({"v": "meta.k8s.io/v1", "rv": revision, "start": start})
-    return base64.urlsafe_b64encode(token).decode()
+    return base64.urlsafe_b64encode(token).rstrip(b"=").decode()
 
 
 def decode_continue(token: str) -> tuple[int, str]:
+    """The revision and key a continue token carries; 400 naming what is wrong."""
+    bad = next((i for i, c in enumerate(token) if c not in _TOKEN_ALPHABET), None)
+    if bad is not None:
+        raise _bad_token(f"illegal base64 data at input byte {bad}")
     try:
-        data = orjson.loads(base64.urlsafe_b64decode(token.encode()))
-        return int(data["rv"]), str(data["start"])
-    except (binascii.Error, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-        raise errors.bad_request("continue key is not valid: incorrect encoded start") from None
+        data = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, orjson.JSONDecodeError) as err:
+        raise _bad_token(str(err)) from None
+    if not isinstance(data, dict) or data.get("v") != "meta.k8s.io/v1":
+        raise _bad_token("server rejected version")
+    revision, start = data.get("rv"), data.get("start")
+    if not isinstance(revision, int) or revision <= 0 or not isinstance(start, str):
+        raise _bad_token("incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
+    return revision, start
+
+
+_TOKEN_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=")
+
+
+def _bad_token(problem: str) -> errors.ApiError:
+    return errors.bad_request(f"invalid continue token: continue key is not valid: {problem}")
