@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck unit bench clean
+.PHONY: install run test lint typecheck unit bench bench-apiserver clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ test: lint typecheck
 
 bench: install
 	$(BIN)/python -m bench.store
+
+bench-apiserver: install
+	$(BIN)/python -m bench.apiserver
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
