@@ -39,6 +39,8 @@ class Kubectl:
     cache_dir: Path
     binary: str = ""
     timeout: float = 60.0
+    # The namespace the kubeconfig's context names; kubectl's own default if none.
+    namespace: str = "default"
 
     def __call__(
         self, *args: str, stdin: str | None = None, check: bool = True
