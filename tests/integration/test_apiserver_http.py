@@ -231,7 +231,10 @@ async def test_field_validation_strict_warn_and_ignore(client: Client) -> None:
     typo["spec"]["containers"][0]["imagee"] = "x"
     status, body = await client.call("POST", f"{PODS}?fieldValidation=Strict", typo)
     assert (status, body["reason"]) == (400, "BadRequest")
-    assert body["message"] == ('strict decoding error: unknown field "spec.containers[0].imagee"')
+    assert body["message"] == (
+        'Pod in version "v1" cannot be handled as a Pod: '
+        'strict decoding error: unknown field "spec.containers[0].imagee"'
+    )
     url = f"{client.base}{PODS}?fieldValidation=Warn"
     sent = {"Content-Type": "application/json"}
     async with client.session.post(

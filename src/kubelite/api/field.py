@@ -71,6 +71,22 @@ def _go_float(value: float) -> str:
     return f"{prefix}{mantissa}e{'-' if scientific < 0 else '+'}{abs(scientific):02d}"
 
 
+def go_print(value: object) -> str:
+    """Decoded JSON as Go's ``%+v`` prints an ``interface{}`` holding it:
+    ``map[spec:map[foo:1]]``, keys sorted, strings bare, ``<nil>`` for null."""
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return _go_float(value)
+    if isinstance(value, Mapping):
+        return "map[" + " ".join(f"{key}:{go_print(value[key])}" for key in sorted(value)) + "]"
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return "[" + " ".join(go_print(item) for item in value) + "]"
+    return str(value)
+
+
 @dataclass(frozen=True, slots=True)
 class GoLiteral:
     """A bad value whose Go rendering is given verbatim (``[]string(nil)``)."""

@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from dataclasses import dataclass, field
 
 import orjson
@@ -52,6 +52,7 @@ DEFAULT_WINDOW = 10_000
 # A watcher further behind than this is closed; its client watches again.
 DEFAULT_MAX_PENDING = 100_000
 _LIST_PAGE = 1000
+_MAX_EXPECTED = 10_000
 
 
 @dataclass(slots=True)
@@ -129,16 +130,56 @@ class CacheWatcher:
         self._wakeup.set()
         self._cache.unsubscribe(self)
 
-    def __aiter__(self) -> CacheWatcher:
-        return self
-
-    async def __anext__(self) -> CachedEvent:
-        while not self._queue:
+    async def batch(self, wait: float) -> list[CachedEvent] | None:
+        """Every event queued, waiting up to ``wait`` seconds for one ([] if none
+        came); None once the watcher is closed."""
+        if not self._queue:
             if self.closed:
-                raise StopAsyncIteration
+                return None
             self._wakeup.clear()
-            await self._wakeup.wait()
-        return self._queue.popleft()
+            try:
+                async with asyncio.timeout(wait):
+                    while not self._queue and not self.closed:
+                        await self._wakeup.wait()
+                        self._wakeup.clear()
+            except TimeoutError:
+                return []
+            if not self._queue:
+                return None
+        events = list(self._queue)
+        self._queue.clear()
+        return events
+
+    async def aclose(self) -> None:
+        self.close()
+
+
+class StoreFeed:
+    """A watch on the store with ``CacheWatcher``'s ``batch``, for the watches the
+    cache cannot serve (further back than its window): one event at a time."""
+
+    def __init__(self, events: AsyncGenerator[CachedEvent, None]) -> None:
+        self._events = events
+        self._next: asyncio.Future[CachedEvent] | None = None
+
+    async def batch(self, wait: float) -> list[CachedEvent] | None:
+        if self._next is None:
+            self._next = asyncio.ensure_future(anext(self._events))
+        done, _ = await asyncio.wait({self._next}, timeout=wait)
+        if not done:
+            return []
+        finished, self._next = self._next, None
+        try:
+            return [finished.result()]
+        except StopAsyncIteration:
+            return None
+
+    async def aclose(self) -> None:
+        if self._next is not None:
+            self._next.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                await self._next
+        await self._events.aclose()
 
 
 class WatchCache:
@@ -163,6 +204,11 @@ class WatchCache:
         self._max_pending = max_pending
         self._watchers: set[CacheWatcher] = set()
         self._watch: Watch | None = None
+        # Objects the registry is writing, by key, with their encoding: their
+        # event then needs no decoding.
+        self._expected: dict[str, tuple[bytes, JSONObject]] = {}
+        # The JSON of objects read one by one (GET), until they change.
+        self._encoded: dict[str, bytes] = {}
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -219,6 +265,8 @@ class WatchCache:
             if start is None:
                 break
         self._objects = loaded
+        self._encoded.clear()
+        self._expected.clear()
         self._events.clear()
         self._window_start = self.revision = revision
         self._ready.set()
@@ -242,8 +290,9 @@ class WatchCache:
             self._objects.pop(event.key, None)
             new = None
         else:
-            new = self._decode(event.kv)
+            new = self._expected_object(event.key, event.kv) or self._decode(event.kv)
             self._objects[event.key] = new
+        self._encoded.pop(event.key, None)
         cached = CachedEvent(event.revision, event.key, new, old)
         if len(self._events) == self._events.maxlen:
             self._window_start = self._events[0].revision
@@ -251,6 +300,15 @@ class WatchCache:
         self.revision = event.revision
         for watcher in list(self._watchers):
             watcher.offer(cached)
+
+    def _expected_object(self, key: str, kv: KeyValue) -> JSONObject | None:
+        expected = self._expected.pop(key, None)
+        if expected is None or expected[0] != kv.value:
+            return None
+        obj = objects.with_revision(expected[1], kv.mod_revision)
+        obj["kind"] = self.resource.kind
+        obj["apiVersion"] = self.resource.group_version
+        return obj
 
     def _decode(self, kv: KeyValue) -> JSONObject:
         obj = objects.decode(kv)
@@ -295,6 +353,24 @@ class WatchCache:
         for key in self._objects.irange(low, high, inclusive=(True, False)):
             yield key, self._objects[key]
 
+    def expect(self, key: str, value: bytes, obj: JSONObject) -> None:
+        """``obj``, encoded as ``value``, is about to be written at ``key``: when an
+        event brings exactly these bytes, take ``obj`` rather than decoding them.
+        ``obj`` must not change afterwards."""
+        if len(self._expected) >= _MAX_EXPECTED:
+            self._expected.clear()  # writes that failed and left their guess behind
+        self._expected[key] = (value, obj)
+
+    def encoded(self, key: str) -> bytes | None:
+        """The object at ``key`` as JSON, encoded once until it changes."""
+        found = self._encoded.get(key)
+        if found is None:
+            obj = self._objects.get(key)
+            if obj is None:
+                return None
+            found = self._encoded[key] = orjson.dumps(obj)
+        return found
+
     def get(self, key: str) -> JSONObject | None:
         obj: JSONObject | None = self._objects.get(key)
         return obj
@@ -317,31 +393,3 @@ class WatchCache:
     @property
     def watcher_count(self) -> int:
         return len(self._watchers)
-
-
-async def with_pauses(
-    source: AsyncIterator[CachedEvent], interval: float
-) -> AsyncIterator[CachedEvent | None]:
-    """``source``'s events, with None after each ``interval`` seconds without one."""
-    pending: asyncio.Task[CachedEvent] | None = None
-    try:
-        while True:
-            if pending is None:
-                pending = asyncio.ensure_future(anext(source))
-            done, _ = await asyncio.wait({pending}, timeout=interval)
-            if not done:
-                yield None
-                continue
-            try:
-                event = pending.result()
-            except StopAsyncIteration:
-                return
-            finally:
-                if done:
-                    pending = None
-            yield event
-    finally:
-        if pending is not None:
-            pending.cancel()
-            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                await pending

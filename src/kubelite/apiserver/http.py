@@ -27,9 +27,11 @@ from multidict import CIMultiDict
 
 from kubelite.api import errors
 from kubelite.api.errors import ApiError
-from kubelite.api.field import FieldError, FieldPath
+from kubelite.api.field import FieldError, FieldPath, go_print
 from kubelite.api.openapi import OpenAPIDocuments, patch_schema_for
+from kubelite.api.openapi.definitions import BuiltinDefinitions
 from kubelite.api.openapi.fields import prune_unknown
+from kubelite.api.openapi.types import missing_required, wrong_types
 from kubelite.api.patch import (
     PatchError,
     PatchInvalidError,
@@ -189,22 +191,27 @@ class Router:
                 return await self._list(request, registry, target)
             if method == "POST":
                 body = await _body(request, kind=registry.resource.kind)
+                registry.check_type(body)
                 warnings = self._check_fields(request, registry.resource, body)
                 created = await registry.create(target.namespace, body, dry_run=_dry_run(request))
                 return json_response(created, status=201, warnings=warnings)
             if method == "DELETE":
-                options = await _delete_options(request)
+                options = await _delete_options(request, self._openapi.definitions)
                 deleted = await registry.delete_collection(
                     target.namespace, _list_options(request), options, dry_run=options.dry_run
                 )
                 return json_response(deleted)
             raise errors.method_not_supported(registry.group_resource, _action(method))
         if method == "GET":
+            if view_for(request.headers.get("Accept", "")) is View.OBJECT:
+                # The common read: the object's JSON, encoded once per change.
+                return json_response(await registry.get_encoded(target.namespace, target.name))
             return self._object_response(
                 request, registry, await registry.get(target.namespace, target.name)
             )
         if method == "PUT":
             body = await _body(request, kind=registry.resource.kind)
+            registry.check_type(body)
             warnings = self._check_fields(request, registry.resource, body)
             updated = await registry.update(
                 target.namespace, target.name, body, dry_run=_dry_run(request)
@@ -213,7 +220,7 @@ class Router:
         if method == "PATCH":
             return json_response(await self._patch(request, registry, target))
         if method == "DELETE":
-            options = await _delete_options(request)
+            options = await _delete_options(request, self._openapi.definitions)
             deleted, gone = await registry.delete_object(
                 target.namespace, target.name, options, dry_run=options.dry_run
             )
@@ -273,7 +280,7 @@ class Router:
         self, request: web.Request, registry: Registry, target: Target
     ) -> web.StreamResponse:
         view = view_for(request.headers.get("Accept", ""))
-        options = _list_options(request)
+        options = _list_options(request, watch=True)
         initial: bool | None = None
         if "sendInitialEvents" in request.query:
             initial = _flag(request, "sendInitialEvents")
@@ -289,8 +296,8 @@ class Router:
             with contextlib.suppress(ConnectionResetError, TimeoutError):
                 async with asyncio.timeout(timeout):
                     try:
-                        async for event in events:
-                            await response.write(encode(event))
+                        async for batch in events:
+                            await response.write(b"".join(map(encode, batch)))
                     except ApiError as error:
                         line = orjson.dumps({"type": "ERROR", "object": error.to_status()})
                         await response.write(line + b"\n")
@@ -319,7 +326,7 @@ class Router:
         if sub.name == "status":
             if method == "PUT":
                 body = await _body(request)
-                warnings = self._check_fields(request, registry.resource, body)
+                warnings = self._check_fields(request, registry.resource, body, required=False)
                 updated = await registry.update(
                     target.namespace, target.name, body, dry_run=dry_run, status=True
                 )
@@ -367,13 +374,24 @@ class Router:
         )
 
     def _check_fields(
-        self, request: web.Request, resource: ResourceType, obj: JSONObject
+        self,
+        request: web.Request,
+        resource: ResourceType,
+        obj: JSONObject,
+        *,
+        required: bool = True,
+        patched: bool = False,
+        strategic_patch: Any = None,
     ) -> list[str]:
         """Drop the fields the type does not declare; what to tell, by ``fieldValidation``.
 
         ``Strict`` refuses the request, ``Warn`` (the default) returns a warning per
         field, ``Ignore`` nothing; the fields are dropped either way, as Kubernetes
-        drops them when it decodes a built-in type.
+        drops them when it decodes a built-in type. A value of the wrong JSON type
+        fails the decoding (400) whatever the mode; then, with ``required`` (not on
+        ``/status``, where Kubernetes keeps the stored spec), an absent required
+        field is invalid (422). Unknown fields from a ``strategic_patch`` are refused
+        as Kubernetes' strategic merge path refuses them, 422 naming the patch.
         """
         mode = request.query.get("fieldValidation", "Warn") or "Warn"
         if mode not in _FIELD_VALIDATION:
@@ -391,12 +409,24 @@ class Router:
             f"unknown field {orjson.dumps(path).decode()}"
             for path in prune_unknown(definitions, root, obj)
         ]
-        if not dropped or mode == "Ignore":
-            return []
-        if mode == "Strict":
-            # TODO(#3): a strategic merge patch reports these as 422, as Kubernetes does.
-            raise errors.bad_request("strict decoding error: " + ", ".join(dropped))
-        return dropped
+        kind = resource.kind
+        undecodable = f'{kind} in version "{resource.version}" cannot be handled as a {kind}: '
+        wrong = wrong_types(definitions, root, obj)
+        if wrong:
+            raise errors.bad_request(undecodable + wrong[0].message)
+        if dropped and mode == "Strict":
+            strict = "strict decoding error: " + ", ".join(dropped)
+            if strategic_patch is not None:
+                # The strategic merge path reports the patch itself as the bad value.
+                bad = FieldError.invalid(FieldPath.of("patch"), go_print(strategic_patch), strict)
+                raise errors.invalid(errors.GroupKind("", ""), "", [bad])
+            # A body is decoded whole, and the failure said as such; a patched object not.
+            raise errors.bad_request(strict if patched else undecodable + strict)
+        missing = missing_required(definitions, root, obj) if required else []
+        if missing:
+            name = (obj.get("metadata") or {}).get("name") or ""
+            raise errors.invalid(errors.GroupKind(resource.kind, resource.group), name, missing)
+        return dropped if mode == "Warn" else []
 
     async def _patch(
         self,
@@ -445,7 +475,14 @@ class Router:
             if not isinstance(result, dict):
                 raise errors.bad_request("the patch did not produce an object")
             if view is None:
-                self._check_fields(request, resource, result)
+                self._check_fields(
+                    request,
+                    resource,
+                    result,
+                    required=not status,
+                    patched=True,
+                    strategic_patch=patch if schema is not None else None,
+                )
             wanted = (
                 (patch.get("metadata") or {}).get("resourceVersion")
                 if isinstance(patch, dict)
@@ -461,6 +498,7 @@ class Router:
 
 
 _FIELD_VALIDATION = ("Ignore", "Warn", "Strict")
+_DELETE_OPTIONS = "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions"
 
 
 def _at(parts: list[str], index: int) -> str:
@@ -538,22 +576,9 @@ def _action(method: str) -> str:
 _VERSION_MATCHES = ("Exact", "NotOlderThan", "")
 
 
-def _list_options(request: web.Request) -> ListOptions:
+def _list_options(request: web.Request, *, watch: bool = False) -> ListOptions:
     query = request.query
-    match = query.get("resourceVersionMatch", "")
-    if match not in _VERSION_MATCHES:
-        raise _invalid_option(
-            request,
-            FieldError.not_supported(FieldPath.of("resourceVersionMatch"), match, _VERSION_MATCHES),
-        )
-    if match and not query.get("resourceVersion"):
-        raise _invalid_option(
-            request,
-            FieldError.forbidden(
-                FieldPath.of("resourceVersionMatch"),
-                "resourceVersionMatch is forbidden unless resourceVersion is provided",
-            ),
-        )
+    _check_version_match(request, query.get("resourceVersionMatch", ""), watch=watch)
     try:
         labels = parse_label_selector(query.get("labelSelector", ""))
         fields = parse_field_selector(query.get("fieldSelector", ""))
@@ -569,6 +594,41 @@ def _list_options(request: web.Request) -> ListOptions:
         resource_version_match=query.get("resourceVersionMatch", ""),
         allow_bookmarks=_flag(request, "allowWatchBookmarks"),
     )
+
+
+def _check_version_match(request: web.Request, match: str, *, watch: bool) -> None:
+    """Kubernetes' rules for ``resourceVersionMatch``, which are not the same
+    for a watch (``validateWatchOptions``) as for a list.
+
+    A watch may name a match only with ``sendInitialEvents`` (a streaming
+    list, which kubectl delete and wait send without a resourceVersion), and
+    then only ``NotOlderThan``; a list only with a ``resourceVersion``.
+    """
+    if not match:
+        return
+    path = FieldPath.of("resourceVersionMatch")
+    if watch:
+        if "sendInitialEvents" not in request.query:
+            raise _invalid_option(
+                request,
+                FieldError.forbidden(
+                    path,
+                    "resourceVersionMatch is forbidden for watch unless sendInitialEvents "
+                    "is provided",
+                ),
+            )
+        if match != "NotOlderThan":
+            raise _invalid_option(request, FieldError.not_supported(path, match, ("NotOlderThan",)))
+        return
+    if match not in _VERSION_MATCHES:
+        raise _invalid_option(request, FieldError.not_supported(path, match, _VERSION_MATCHES))
+    if not request.query.get("resourceVersion"):
+        raise _invalid_option(
+            request,
+            FieldError.forbidden(
+                path, "resourceVersionMatch is forbidden unless resourceVersion is provided"
+            ),
+        )
 
 
 def _deleted_status(resource: ResourceType, obj: JSONObject) -> JSONObject:
@@ -588,9 +648,12 @@ def _deleted_status(resource: ResourceType, obj: JSONObject) -> JSONObject:
     }
 
 
-async def _delete_options(request: web.Request) -> DeleteOptions:
+async def _delete_options(request: web.Request, definitions: BuiltinDefinitions) -> DeleteOptions:
     """A DELETE's options: its body (a ``DeleteOptions``), then its query."""
     body = await _body(request, required=False)
+    wrong = wrong_types(definitions, _DELETE_OPTIONS, body)
+    if wrong:
+        raise errors.bad_request(wrong[0].message)
     query = request.query
     grace: Any = body.get("gracePeriodSeconds")
     if "gracePeriodSeconds" in query:

@@ -39,12 +39,16 @@ def object_key(resource: ResourceType, namespace: str, name: str) -> str:
 
 
 def encode(obj: JSONObject) -> bytes:
-    """The stored form: the object without its ``resourceVersion``."""
+    """The stored form: the object without its ``resourceVersion``.
+
+    The bytes are copied once: orjson hands back a buffer that can be several
+    times the size of its JSON, and stored values stay in memory (the store's
+    recent events) long after the write.
+    """
     metadata = obj.get("metadata")
     if isinstance(metadata, dict) and "resourceVersion" in metadata:
-        stored = {**obj, "metadata": {k: v for k, v in metadata.items() if k != "resourceVersion"}}
-        return orjson.dumps(stored)
-    return orjson.dumps(obj)
+        obj = {**obj, "metadata": {k: v for k, v in metadata.items() if k != "resourceVersion"}}
+    return bytes(memoryview(orjson.dumps(obj)))
 
 
 def decode(kv: KeyValue) -> JSONObject:

@@ -15,11 +15,12 @@ there first.
 
 from __future__ import annotations
 
-import inspect
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from kubelite.api import errors
 from kubelite.api.defaults import apply_defaults
@@ -29,7 +30,13 @@ from kubelite.api.resources import ResourceType
 from kubelite.api.selectors import FieldSelector
 from kubelite.api.validation import NameRule, generate_name, validate_object_meta
 from kubelite.apiserver import deletion, objects, selection, services
-from kubelite.apiserver.cache import CachedEvent, WatchCache, WatchEvent, with_pauses
+from kubelite.apiserver.cache import (
+    CachedEvent,
+    CacheWatcher,
+    StoreFeed,
+    WatchCache,
+    WatchEvent,
+)
 from kubelite.apiserver.deletion import DeleteOptions
 from kubelite.apiserver.objects import JSONObject
 from kubelite.apiserver.selection import ListOptions
@@ -48,12 +55,15 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 Items = list[JSONObject]
+Batch = list[WatchEvent]
 
 # How many times a read-modify-write retries when another writer got there first.
 _UPDATE_ATTEMPTS = 16
 # Names a generateName create tries before giving up with 409.
 _GENERATE_ATTEMPTS = 8
 _NO_OPTIONS = DeleteOptions()
+# ADDED events of a watch's initial state per batch written.
+_INITIAL_BATCH = 500
 # Store pages read while filtering a list by selectors.
 _SCAN_PAGE = 500
 
@@ -77,6 +87,8 @@ class Registry:
         self.resource = resource
         self.clock = clock
         self.cache = cache
+        # The namespaces' cache, to check the namespace of a create without a read.
+        self.namespaces: WatchCache | None = None
         self._is_service = resource.plural == "services" and not resource.group
         # How long a watch may stay quiet before it gets a bookmark (if it wants them).
         self.bookmark_interval = 60.0
@@ -91,8 +103,36 @@ class Registry:
     # Reading.
 
     async def get(self, namespace: str, name: str) -> JSONObject:
+        """The object, as fresh as the store's latest revision (from the cache
+        when it has caught up; do not modify it)."""
         key = objects.object_key(self.resource, namespace, name)
+        cache = await self._fresh_cache()
+        if cache is not None:
+            found = cache.get(key)
+            if found is None:
+                raise errors.not_found(self.group_resource, name)
+            return found
         return objects.decode(await self._read(key, name))
+
+    async def get_encoded(self, namespace: str, name: str) -> bytes:
+        """The object as JSON, encoded once per change when the cache serves it."""
+        key = objects.object_key(self.resource, namespace, name)
+        cache = await self._fresh_cache()
+        if cache is not None:
+            encoded = cache.encoded(key)
+            if encoded is None:
+                raise errors.not_found(self.group_resource, name)
+            return encoded
+        return orjson.dumps(objects.decode(await self._read(key, name)))
+
+    async def _fresh_cache(self) -> WatchCache | None:
+        """The cache, once it is as fresh as the store; None if it cannot serve."""
+        cache = self.cache
+        if cache is None or not cache.ready:
+            return None
+        if not await cache.wait_for(await self.store.current_revision()):
+            return None
+        return cache
 
     async def _read(self, key: str, name: str) -> KeyValue:
         """The stored object at ``key``; NotFound, named ``name``, if there is none."""
@@ -210,7 +250,7 @@ class Registry:
     # Writing.
 
     async def create(self, namespace: str, body: JSONObject, *, dry_run: bool) -> JSONObject:
-        self._check_type(body)
+        self.check_type(body)
         obj = self._with_type(dict(body))
         meta = {**objects.metadata(obj)}
         obj["metadata"] = meta
@@ -244,11 +284,11 @@ class Registry:
                 return obj
             key = objects.object_key(self.resource, namespace, meta["name"])
             try:
-                kv = await self.store.create(key, objects.encode(obj))
+                kv = await self.store.create(key, self._encode(key, obj))
             except KeyExistsError:
                 continue
             log.debug("object created", extra={"key": key, "revision": kv.mod_revision})
-            return objects.with_revision(obj, kv.mod_revision)
+            return self._written(key, obj, kv.mod_revision)
         if generated:
             raise errors.generate_name_conflict(
                 self.group_resource, str(meta["name"]), retry_after_seconds=1
@@ -260,7 +300,7 @@ class Registry:
     ) -> JSONObject:
         """Replace the object (its status, with ``status``); conditioned on
         ``metadata.resourceVersion`` if given."""
-        self._check_type(body)
+        self.check_type(body)
         meta = objects.metadata(body)
         if meta.get("name") and meta["name"] != name:
             raise errors.bad_request(
@@ -309,13 +349,13 @@ class Registry:
                     event = await self.store.delete(key, revision=kv.mod_revision)
                     return objects.with_revision(updated, event.revision)
                 stored = await self.store.update(
-                    key, objects.encode(updated), revision=kv.mod_revision
+                    key, self._encode(key, updated), revision=kv.mod_revision
                 )
             except ConflictError:
                 continue
             except KeyNotFoundError:
                 raise errors.not_found(self.group_resource, name) from None
-            return objects.with_revision(updated, stored.mod_revision)
+            return self._written(key, updated, stored.mod_revision)
         raise errors.stale_conflict(self.group_resource, name)
 
     def _prepare_update(
@@ -467,14 +507,16 @@ class Registry:
 
     def watch(
         self, namespace: str, options: ListOptions, *, initial_events: bool | None = None
-    ) -> AsyncGenerator[WatchEvent, None]:
-        """Watch events: ADDED, MODIFIED, DELETED, BOOKMARK.
+    ) -> AsyncGenerator[Batch, None]:
+        """Watch events, in batches: ADDED, MODIFIED, DELETED, BOOKMARK.
 
         Without a ``resourceVersion`` (or with "0") the current objects come first
         as ADDED events, as Kubernetes sends them; ``initial_events`` forces that
         on or off and, when on, ends the initial events with the
         ``k8s.io/initial-events-end`` bookmark. With ``allow_bookmarks``, a quiet
-        watch gets a BOOKMARK every ``bookmark_interval`` seconds.
+        watch gets a BOOKMARK every ``bookmark_interval`` seconds. Each batch holds
+        what was waiting when the watcher woke, so that a busy watch writes many
+        events at once.
 
         The request is checked here, before any event: a bad one raises at once.
         Errors found later (a revision compacted away) end the stream instead.
@@ -493,10 +535,11 @@ class Registry:
         initial_events: bool | None,
         send_initial: bool,
         revision: int,
-    ) -> AsyncGenerator[WatchEvent, None]:
+    ) -> AsyncGenerator[Batch, None]:
         prefix = objects.collection_prefix(self.resource, namespace)
-        source: AsyncIterator[CachedEvent] | None = None
+        source: CacheWatcher | StoreFeed | None = None
         cache = self.cache
+        initial: Items = []
         if cache is not None and cache.ready:
             if send_initial:
                 # Fresh unless "0" asks for any recent state.
@@ -509,41 +552,40 @@ class Registry:
                 snapshot = list(cache.items(prefix)) if send_initial else []
                 source = cache.subscribe(prefix, revision)
                 if source is not None:
-                    for _, obj in snapshot:
-                        if self.matches(obj, options):
-                            yield WatchEvent("ADDED", obj)
+                    initial = [obj for _, obj in snapshot if self.matches(obj, options)]
         if source is None:
             if send_initial:
                 listed = await self.list(
                     namespace, ListOptions(options.label_selector, options.field_selector)
                 )
                 revision = int(listed["metadata"]["resourceVersion"])
-                for obj in listed["items"]:
-                    yield WatchEvent("ADDED", obj)
-            source = self._store_events(prefix, revision)
-        if initial_events:
-            yield WatchEvent("BOOKMARK", self._bookmark(revision, initial_events_end=True))
+                initial = listed["items"]
+            source = StoreFeed(self._store_events(prefix, revision))
         try:
-            async for event in with_pauses(source, self.bookmark_interval):
-                if event is None:
+            for start in range(0, len(initial), _INITIAL_BATCH):
+                yield [WatchEvent("ADDED", obj) for obj in initial[start : start + _INITIAL_BATCH]]
+            if initial_events:
+                yield [WatchEvent("BOOKMARK", self._bookmark(revision, initial_events_end=True))]
+            while True:
+                batch = await source.batch(self.bookmark_interval)
+                if batch is None:
+                    return
+                if not batch:
                     if options.allow_bookmarks:
-                        yield WatchEvent("BOOKMARK", self._bookmark(self._watch_revision()))
+                        bookmark = self._bookmark(self._watch_revision())
+                        yield [WatchEvent("BOOKMARK", bookmark)]
                     continue
-                converted = self._convert(event, options)
-                if converted is not None:
+                converted = [c for c in (self._convert(e, options) for e in batch) if c is not None]
+                if converted:
                     yield converted
         finally:
-            close = getattr(source, "aclose", None) or getattr(source, "close", None)
-            if close is not None:
-                result = close()
-                if inspect.isawaitable(result):
-                    await result
+            await source.aclose()
 
     def _watch_revision(self) -> int:
         cache = self.cache
         return cache.fresh_revision() if cache is not None else 0
 
-    async def _store_events(self, prefix: str, revision: int) -> AsyncIterator[CachedEvent]:
+    async def _store_events(self, prefix: str, revision: int) -> AsyncGenerator[CachedEvent, None]:
         """Events from the store itself, for watches the cache cannot serve."""
         watch = self.store.watch(prefix, revision=revision)
         try:
@@ -586,7 +628,18 @@ class Registry:
 
     # Helpers.
 
-    def _check_type(self, body: JSONObject) -> None:
+    def _encode(self, key: str, obj: JSONObject) -> bytes:
+        """``obj``'s stored form; the cache is told, so that it need not decode it."""
+        value = objects.encode(obj)
+        if self.cache is not None:
+            self.cache.expect(key, value, self._with_type(obj))
+        return value
+
+    def _written(self, key: str, obj: JSONObject, revision: int) -> JSONObject:
+        """``obj`` as stored at ``revision``."""
+        return self._with_type(objects.with_revision(obj, revision))
+
+    def check_type(self, body: JSONObject) -> None:
         """400 for a body of another kind or version than the endpoint's."""
         resource = self.resource
         api_version, kind = body.get("apiVersion"), body.get("kind")
@@ -630,10 +683,17 @@ class Registry:
     async def _namespace_accepts(self, namespace: str, name: str) -> None:
         """NotFound if ``namespace`` does not exist; Forbidden if it is terminating."""
         key = f"/registry/core/namespaces/{namespace}"
-        try:
-            found = objects.decode(await self.store.get(key))
-        except KeyNotFoundError:
-            raise errors.not_found(GroupResource("namespaces"), namespace) from None
+        cached = self.namespaces
+        found: JSONObject | None
+        if cached is not None and await cached.wait_for(await self.store.current_revision()):
+            found = cached.get(key)
+        else:
+            try:
+                found = objects.decode(await self.store.get(key))
+            except KeyNotFoundError:
+                found = None
+        if found is None:
+            raise errors.not_found(GroupResource("namespaces"), namespace)
         if deletion.terminating_namespace(found):
             raise errors.forbidden(
                 self.group_resource,

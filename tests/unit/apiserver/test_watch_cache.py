@@ -8,7 +8,8 @@ held to the store's answers rather than to expectations written by hand.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,29 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
     finally:
         await cluster.cache.stop()
         await store.close()
+
+
+class Flat:
+    """A registry's watch, one event at a time rather than in batches."""
+
+    def __init__(self, batches: AsyncGenerator[list[WatchEvent], None]) -> None:
+        self._batches = batches
+        self._pending: deque[WatchEvent] = deque()
+
+    def __aiter__(self) -> Flat:
+        return self
+
+    async def __anext__(self) -> WatchEvent:
+        while not self._pending:
+            self._pending.extend(await anext(self._batches))
+        return self._pending.popleft()
+
+    async def aclose(self) -> None:
+        await self._batches.aclose()
+
+
+def flat(batches: AsyncGenerator[list[WatchEvent], None]) -> Flat:
+    return Flat(batches)
 
 
 async def next_event(events: AsyncIterator[WatchEvent]) -> WatchEvent:
@@ -140,7 +164,7 @@ async def test_a_list_at_a_revision_not_reached_waits_then_times_out(cluster: Cl
 async def test_watch_sends_current_objects_then_changes(cluster: Cluster) -> None:
     await cluster.pods.create("default", pod("a"), dry_run=False)
     await cluster.pods.create("other", pod("elsewhere"), dry_run=False)
-    events = cluster.pods.watch("default", ListOptions())
+    events = flat(cluster.pods.watch("default", ListOptions()))
     first = await next_event(events)
     assert (first.type, first.object["metadata"]["name"]) == ("ADDED", "a")
     await cluster.pods.create("default", pod("b"), dry_run=False)
@@ -161,7 +185,8 @@ async def test_every_watcher_shares_one_encoding_of_an_event(cluster: Cluster) -
     created = await cluster.pods.create("default", pod("a"), dry_run=False)
     revision = created["metadata"]["resourceVersion"]
     watchers = [
-        cluster.pods.watch("default", ListOptions(resource_version=revision)) for _ in range(3)
+        flat(cluster.pods.watch("default", ListOptions(resource_version=revision)))
+        for _ in range(3)
     ]
     await cluster.pods.create("default", pod("b"), dry_run=False)
     received = [await next_event(w) for w in watchers]
@@ -184,7 +209,7 @@ async def test_watch_resumes_inside_and_beyond_the_window(tmp_path: Path) -> Non
         ]
         for start in (1, 5, 8):  # before the window (from the store), inside it, at its end
             rv = created[start]["metadata"]["resourceVersion"]
-            events = cluster.pods.watch("default", ListOptions(resource_version=rv))
+            events = flat(cluster.pods.watch("default", ListOptions(resource_version=rv)))
             expected = written[start + 1 :]
             got = [(await next_event(events)).object["metadata"]["name"] for _ in expected]
             assert got == expected
@@ -200,7 +225,7 @@ async def test_watch_resumes_inside_and_beyond_the_window(tmp_path: Path) -> Non
 async def test_selector_transitions_are_added_and_deleted(cluster: Cluster) -> None:
     await cluster.pods.create("default", pod("a", app="web"), dry_run=False)
     options = ListOptions(parse_label_selector("app=web"))
-    events = cluster.pods.watch("default", options)
+    events = flat(cluster.pods.watch("default", options))
     assert (await next_event(events)).type == "ADDED"
 
     def relabel(app: str) -> Any:
@@ -226,7 +251,9 @@ async def test_initial_events_end_with_a_bookmark_and_quiet_watches_get_bookmark
     await cluster.pods.create("default", pod("a"), dry_run=False)
     await cluster.configmaps.create("default", {"metadata": {"name": "c"}}, dry_run=False)
     cluster.pods.bookmark_interval = 0.05
-    events = cluster.pods.watch("default", ListOptions(allow_bookmarks=True), initial_events=True)
+    events = flat(
+        cluster.pods.watch("default", ListOptions(allow_bookmarks=True), initial_events=True)
+    )
     assert (await next_event(events)).type == "ADDED"
     end = await next_event(events)
     current = str(await cluster.store.current_revision())
@@ -243,7 +270,7 @@ async def test_initial_events_end_with_a_bookmark_and_quiet_watches_get_bookmark
 
 async def test_watch_without_bookmarks_stays_silent(cluster: Cluster) -> None:
     cluster.pods.bookmark_interval = 0.02
-    events = cluster.pods.watch("default", ListOptions(resource_version="0"))
+    events = flat(cluster.pods.watch("default", ListOptions(resource_version="0")))
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(anext(events), 0.2)
     await events.aclose()
@@ -254,7 +281,7 @@ async def test_a_watcher_too_far_behind_is_ended(tmp_path: Path) -> None:
     cluster = Cluster(store, max_pending=3)
     await cluster.start()
     try:
-        events = cluster.pods.watch("default", ListOptions(resource_version="0"))
+        events = flat(cluster.pods.watch("default", ListOptions(resource_version="0")))
         with pytest.raises(TimeoutError):  # subscribe, with nothing to send yet
             await asyncio.wait_for(anext(events), 0.05)
         for i in range(5):
@@ -305,7 +332,7 @@ async def test_a_watch_from_a_compacted_revision_ends_with_expired(tmp_path: Pat
             await cluster.pods.create("default", pod(f"b{i}"), dry_run=False)
         await store.compact(await store.current_revision())
         options = ListOptions(resource_version=first["metadata"]["resourceVersion"])
-        events = cluster.pods.watch("default", options)  # accepted: the stream starts
+        events = flat(cluster.pods.watch("default", options))  # accepted: the stream starts
         with pytest.raises(ApiError) as caught:
             await next_event(events)
         assert caught.value.code == 410
