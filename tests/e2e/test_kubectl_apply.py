@@ -229,11 +229,6 @@ def test_apply_dry_run_server_answers_the_object_it_would_store(kubectl_ns: Kube
     assert json.loads(would["metadata"]["annotations"][LAST_APPLIED])["data"] == {"mode": "slow"}
 
 
-@pytest.mark.xfail(
-    reason="a dry-run update answers the object without metadata.resourceVersion; "
-    "Kubernetes keeps the stored one (registry.read_modify_write pops it)",
-    strict=True,
-)
 def test_apply_dry_run_server_keeps_the_resource_version(kubectl_ns: Kubectl) -> None:
     kubectl = kubectl_ns
     kubectl("apply", "-f", "-", stdin=CONFIGMAP)
@@ -270,11 +265,6 @@ def test_diff_shows_the_change_and_exits_1(kubectl_ns: Kubectl) -> None:
     assert (same.returncode, same.stdout, same.stderr) == (0, "", "")
 
 
-@pytest.mark.xfail(
-    reason="the dry-run patch kubectl diff sends answers no metadata.resourceVersion, "
-    "so the diff also shows `-  resourceVersion: ...`; Kubernetes keeps it",
-    strict=True,
-)
 def test_diff_shows_only_the_change(kubectl_ns: Kubectl) -> None:
     kubectl = kubectl_ns
     kubectl("apply", "-f", "-", stdin=DEPLOYMENT)

@@ -141,11 +141,6 @@ def test_label_add_overwrite_and_remove(kubectl_ns: Kubectl) -> None:
     assert selected.stdout == "configmap/settings\n"
 
 
-@pytest.mark.xfail(
-    reason="removing the last label stores `labels: {}`; Kubernetes omits empty "
-    "labels and annotations (omitempty), so the key disappears",
-    strict=True,
-)
 def test_removing_the_last_label_removes_the_labels(kubectl_ns: Kubectl) -> None:
     kubectl = kubectl_ns
     kubectl("create", "-f", "-", stdin=CONFIGMAP)
@@ -200,12 +195,6 @@ def test_strategic_patch_merges_containers_by_name(kubectl_ns: Kubectl) -> None:
     assert [name for name, _ in containers(kubectl)] == ["log", "web"]
 
 
-@pytest.mark.xfail(
-    reason="a patch that changes nothing is still written, with a new "
-    "resourceVersion (and a watch event); Kubernetes skips writing an object "
-    "whose stored bytes would not change, so kubectl says `patched (no change)`",
-    strict=True,
-)
 def test_a_patch_that_changes_nothing_is_not_written(kubectl_ns: Kubectl) -> None:
     kubectl = kubectl_ns
     kubectl("create", "-f", "-", stdin=CONFIGMAP)

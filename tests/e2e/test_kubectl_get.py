@@ -193,11 +193,6 @@ def test_pods_table(kubectl_ns: Kubectl) -> None:
     assert all(re.fullmatch(r"\d+s", r["AGE"]) for r in rows)
 
 
-@pytest.mark.xfail(
-    reason="a new pod has no status; Kubernetes sets status.phase=Pending (and "
-    "qosClass) on create, so its STATUS column reads Pending",
-    strict=True,
-)
 def test_a_new_pod_is_pending(kubectl_ns: Kubectl) -> None:
     kubectl = kubectl_ns
     kubectl("create", "-f", "-", stdin=PODS)
@@ -266,11 +261,6 @@ def test_namespaces_table(kubectl_ns: Kubectl) -> None:
     assert rows["default"] == "Active"
 
 
-@pytest.mark.xfail(
-    reason="a namespace gets no kubernetes.io/metadata.name label; Kubernetes sets it "
-    "to the namespace's name on every create and update",
-    strict=True,
-)
 def test_namespaces_carry_their_name_as_a_label(kubectl_ns: Kubectl) -> None:
     out = kubectl_ns("get", "namespace", kubectl_ns.namespace, "-o", "json").stdout
     labels = json.loads(out)["metadata"].get("labels")
@@ -287,11 +277,6 @@ stringData: {user: admin}
 """
 
 
-@pytest.mark.xfail(
-    reason="a Secret's stringData is stored as sent; Kubernetes merges it into data "
-    "(base64) on write and never stores stringData, so DATA reads 1",
-    strict=True,
-)
 def test_secret_string_data_is_stored_as_data(kubectl_ns: Kubectl) -> None:
     kubectl = kubectl_ns
     kubectl("create", "-f", "-", stdin=SECRET)

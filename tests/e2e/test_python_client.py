@@ -235,12 +235,14 @@ def test_namespace_create_read_list_replace_patch_delete(v1: client.CoreV1Api) -
     listed = names(v1.list_namespace().items)
     assert {name, "default", "kube-system"} <= set(listed)
 
+    own = {"kubernetes.io/metadata.name": name}
+    assert meta(created).labels == own, "a namespace is labelled with its name"
     meta(created).labels = {"team": "a"}
-    assert meta(v1.replace_namespace(name, created)).labels == {"team": "a"}
+    assert meta(v1.replace_namespace(name, created)).labels == {"team": "a", **own}
     patched = v1.patch_namespace(name, {"metadata": {"labels": {"env": "test"}}})
-    assert meta(patched).labels == {"team": "a", "env": "test"}
+    assert meta(patched).labels == {"team": "a", "env": "test", **own}
     patched = v1.patch_namespace(name, [{"op": "remove", "path": "/metadata/labels/team"}])
-    assert meta(patched).labels == {"env": "test"}
+    assert meta(patched).labels == {"env": "test", **own}
 
     v1.delete_namespace(name)
     # A deleted namespace stays, Terminating, until the namespace controller has

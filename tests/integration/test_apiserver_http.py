@@ -178,7 +178,9 @@ async def test_status_is_written_only_through_its_subresource(client: Client) ->
     _, created = await client.call("POST", PODS, pod("a"))
     with_status = {**created, "status": {"phase": "Running"}}
     _, through_main = await client.call("PUT", f"{PODS}/a", with_status)
-    assert "status" not in through_main, "the main endpoint ignores status"
+    pending = {"phase": "Pending", "qosClass": "BestEffort"}
+    assert created["status"] == pending, "a new pod is pending"
+    assert through_main["status"] == pending, "the main endpoint ignores status"
     changed = {**through_main, "spec": {"containers": []}, "status": {"phase": "Running"}}
     status, through_status = await client.call("PUT", f"{PODS}/a/status", changed)
     assert status == 200

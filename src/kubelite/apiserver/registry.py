@@ -28,6 +28,7 @@ from kubelite.api.errors import ErrorList, GroupKind, GroupResource
 from kubelite.api.field import FieldError, FieldPath
 from kubelite.api.resources import ResourceType
 from kubelite.api.selectors import FieldSelector
+from kubelite.api.strategy import prepare_for_create, prepare_for_update
 from kubelite.api.validation import NameRule, generate_name, validate_object_meta
 from kubelite.apiserver import deletion, objects, selection, services
 from kubelite.apiserver.cache import (
@@ -268,11 +269,8 @@ class Registry:
             meta["generation"] = 1
         else:
             meta.pop("generation", None)
-        if self.resource.plural == "namespaces" and not self.resource.group:
-            # TODO(#7): the namespace controller, which empties a Terminating one.
-            obj.setdefault("spec", {"finalizers": ["kubernetes"]})
-            obj["status"] = {"phase": "Active"}
         apply_defaults(self.resource.group, self.resource.plural, obj)
+        prepare_for_create(self.resource.group, self.resource.plural, obj)
         problems = await self._allocate(obj)
         generated = not meta.get("name") and bool(meta.get("generateName"))
         attempts = _GENERATE_ATTEMPTS if generated else 1
@@ -343,7 +341,10 @@ class Registry:
             else:
                 updated = self._prepare_update(current, changed, namespace, name)
             if dry_run:
-                return updated
+                return objects.with_revision(updated, kv.mod_revision)
+            if _unchanged(current, updated):
+                # As Kubernetes, an update that changes nothing writes nothing.
+                return self._with_type(current)
             try:
                 if deletion.should_delete(self.resource, updated):
                     event = await self.store.delete(key, revision=kv.mod_revision)
@@ -390,6 +391,7 @@ class Registry:
             else:
                 obj.pop("status", None)
         apply_defaults(self.resource.group, self.resource.plural, obj)
+        prepare_for_update(self.resource.group, self.resource.plural, obj)
         if self._is_service:
             services.keep_allocated(current, obj)
         if self.resource.generation and _spec_changed(current, obj):
@@ -738,3 +740,17 @@ def _spec_changed(old: JSONObject, new: JSONObject) -> bool:
     old_rest = {k: v for k, v in old.items() if k not in ignored}
     new_rest = {k: v for k, v in new.items() if k not in ignored}
     return old_rest != new_rest
+
+
+def _unchanged(current: JSONObject, updated: JSONObject) -> bool:
+    """Whether writing ``updated`` over ``current`` would store the same object."""
+    if current.keys() - {"kind", "apiVersion"} != updated.keys() - {"kind", "apiVersion"}:
+        return False
+    for key, value in updated.items():
+        if key == "metadata":
+            meta = objects.metadata(current)
+            if value != {k: v for k, v in meta.items() if k != "resourceVersion"}:
+                return False
+        elif key not in ("kind", "apiVersion") and current[key] != value:
+            return False
+    return True
