@@ -163,11 +163,6 @@ def test_describe_namespace(kubectl_ns: Kubectl) -> None:
     assert (own["Name"], own["Status"]) == (kubectl.namespace, "Active")
 
 
-@pytest.mark.xfail(
-    reason="resourcequotas and limitranges are not served (their lists are 404), so "
-    "describe namespace leaves out `No resource quota.` and `No LimitRange resource.`",
-    strict=True,
-)
 def test_describe_namespace_lists_quotas_and_limit_ranges(kubectl_ns: Kubectl) -> None:
     described = kubectl_ns("describe", "namespace", kubectl_ns.namespace, check=False)
     assert described.stderr == ""

@@ -141,6 +141,17 @@ BUILT_IN: tuple[ResourceType, ...] = (
     ),
     ResourceType("", "v1", "Event", "events", "event", True, ("ev",)),
     ResourceType(
+        "",
+        "v1",
+        "ResourceQuota",
+        "resourcequotas",
+        "resourcequota",
+        namespaced=True,
+        short_names=("quota",),
+        subresources=(_STATUS,),
+    ),
+    ResourceType("", "v1", "LimitRange", "limitranges", "limitrange", True, ("limits",)),
+    ResourceType(
         "apps",
         "v1",
         "Deployment",

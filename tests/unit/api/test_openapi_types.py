@@ -245,6 +245,21 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
         },
         "status": {"readyReplicas": 2},
     },
+    ("", "ResourceQuota"): {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": {"name": "compute"},
+        "spec": {"hard": {"pods": "10", "requests.cpu": 2, "limits.memory": "4Gi"}},
+        "status": {"hard": {"pods": "10"}, "used": {"pods": "3"}},
+    },
+    ("", "LimitRange"): {
+        "apiVersion": "v1",
+        "kind": "LimitRange",
+        "metadata": {"name": "defaults"},
+        "spec": {
+            "limits": [{"type": "Container", "default": {"cpu": "500m"}, "max": {"memory": "1Gi"}}]
+        },
+    },
     ("coordination.k8s.io", "Lease"): {
         "apiVersion": "coordination.k8s.io/v1",
         "kind": "Lease",

@@ -20,6 +20,8 @@ def test_every_type_the_api_server_serves_is_described() -> None:
         ("v1", "serviceaccounts"),
         ("v1", "nodes"),
         ("v1", "events"),
+        ("v1", "resourcequotas"),
+        ("v1", "limitranges"),
         ("apps/v1", "deployments"),
         ("apps/v1", "replicasets"),
         ("coordination.k8s.io/v1", "leases"),

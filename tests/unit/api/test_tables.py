@@ -472,6 +472,20 @@ def test_small_types() -> None:
     lease = {"metadata": meta("kube-scheduler"), "spec": {"holderIdentity": "cp-1_4f2a"}}
     assert cells("coordination.k8s.io", "leases", lease) == ["kube-scheduler", "cp-1_4f2a", "5m"]
     assert cells("coordination.k8s.io", "leases", {"metadata": meta("x")})[1] == ""
+    quota = {
+        "metadata": meta("compute"),
+        "status": {
+            "hard": {"limits.cpu": "2", "pods": "10", "requests.cpu": "1", "limits.memory": 4},
+            "used": {"pods": "3", "requests.cpu": "500m"},
+        },
+    }
+    assert cells("", "resourcequotas", quota) == [
+        "compute",
+        "5m",
+        "pods: 3/10, requests.cpu: 500m/1",
+        "limits.cpu: 0/2, limits.memory: 0/4",
+    ]
+    assert cells("", "resourcequotas", {"metadata": meta("new")}) == ["new", "5m", "", ""]
 
 
 # -- events ---------------------------------------------------------------------------

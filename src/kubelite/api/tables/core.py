@@ -1,4 +1,4 @@
-"""Printers for the small core types, nodes and leases.
+"""Printers for the small core types, nodes, leases and resource quotas.
 
 Most of these are a count and an age: a ConfigMap's DATA counts ``data`` and
 ``binaryData`` keys, a Secret's counts ``data`` (``stringData`` is merged into
@@ -22,6 +22,7 @@ from typing import Final
 
 from kubelite.api.tables import _json as j
 from kubelite.api.tables.columns import AGE, NAME, Cell, Column
+from kubelite.api.tables.custom import DEFAULT
 from kubelite.api.tables.duration import since
 from kubelite.api.tables.table import TablePrinter
 
@@ -185,9 +186,38 @@ def lease_cells(lease: j.JSONObject, now: datetime) -> list[Cell]:
     return [j.name(lease), holder, _age(lease, now)]
 
 
+# -- resource quotas -----------------------------------------------------------------
+
+
+def _quantity(value: object) -> str:
+    """A quantity as written, "0" when absent; a JSON number counts too."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return j.text(value) or "0"
+
+
+RESOURCE_QUOTA_COLUMNS: Final = (NAME, AGE, Column("Request"), Column("Limit"))
+
+
+def resource_quota_cells(quota: j.JSONObject, now: datetime) -> list[Cell]:
+    """``used/hard`` per resource the quota's status enforces, sorted by name;
+    the ``limits.*`` ones in LIMIT, the rest in REQUEST."""
+    status = j.obj(quota.get("status"))
+    hard, used = j.obj(status.get("hard")), j.obj(status.get("used"))
+    requests: list[str] = []
+    limits: list[str] = []
+    for resource in sorted(hard):
+        column = limits if resource.split(".")[0] == "limits" and "." in resource else requests
+        column.append(f"{resource}: {_quantity(used.get(resource))}/{_quantity(hard[resource])}")
+    return [j.name(quota), _age(quota, now), ", ".join(requests), ", ".join(limits)]
+
+
 NAMESPACES: Final = TablePrinter(NAMESPACE_COLUMNS, namespace_cells)
 CONFIGMAPS: Final = TablePrinter(CONFIGMAP_COLUMNS, configmap_cells)
 SECRETS: Final = TablePrinter(SECRET_COLUMNS, secret_cells)
 SERVICE_ACCOUNTS: Final = TablePrinter(SERVICE_ACCOUNT_COLUMNS, service_account_cells)
 NODES: Final = TablePrinter(NODE_COLUMNS, node_cells)
 LEASES: Final = TablePrinter(LEASE_COLUMNS, lease_cells)
+RESOURCE_QUOTAS: Final = TablePrinter(RESOURCE_QUOTA_COLUMNS, resource_quota_cells)
+# A LimitRange prints as any type without a printer, but it is one of Kubernetes' own.
+LIMIT_RANGES: Final = TablePrinter(DEFAULT.columns, DEFAULT.cells)

@@ -25,6 +25,8 @@ BUILT_IN_PRINTERS: Final = MappingProxyType(
         ("", "secrets"): core.SECRETS,
         ("", "serviceaccounts"): core.SERVICE_ACCOUNTS,
         ("", "nodes"): core.NODES,
+        ("", "resourcequotas"): core.RESOURCE_QUOTAS,
+        ("", "limitranges"): core.LIMIT_RANGES,
         ("", "events"): events.EVENTS,
         ("apps", "deployments"): workloads.DEPLOYMENTS,
         ("apps", "replicasets"): workloads.REPLICA_SETS,
