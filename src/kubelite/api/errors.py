@@ -53,6 +53,14 @@ EXPIRED_CONTINUE_MESSAGE: Final = (
     "The provided continue parameter is too old to display a consistent list result. "
     "You can start a new list without the continue parameter."
 )
+INCONSISTENT_CONTINUE_MESSAGE: Final = (
+    "The provided continue parameter is too old to display a consistent list result. "
+    "You can start a new list without the continue parameter, or use the continue token "
+    "in this response to retrieve the remainder of the results. Continuing with the "
+    "provided token results in an inconsistent list - objects that were created, "
+    "modified, or deleted between the time the first chunk was returned and now may show "
+    "up in the list."
+)
 
 
 class StatusReason(enum.StrEnum):
@@ -214,6 +222,8 @@ class ApiError(Exception):
 
     default_code: ClassVar[int] = 500
     default_reason: ClassVar[StatusReason] = StatusReason.UNKNOWN
+    # The Status' metadata.continue: how to go on with a list that expired.
+    continue_token: str = ""
 
     def __init__(
         self,
@@ -234,7 +244,7 @@ class ApiError(Exception):
         status: dict[str, Any] = {
             "kind": "Status",
             "apiVersion": "v1",
-            "metadata": {},
+            "metadata": {"continue": self.continue_token} if self.continue_token else {},
             "status": "Failure",
         }
         if self.message:
@@ -255,9 +265,13 @@ class ApiError(Exception):
         details_data = status.get("details")
         details = None if details_data is None else StatusDetails.from_dict(details_data)
         error_class = _CLASS_BY_REASON.get(reason, ApiError)
-        return error_class(
+        error = error_class(
             str(status.get("message", "")), details=details, code=code, reason=reason
         )
+        metadata = status.get("metadata")
+        if isinstance(metadata, Mapping):
+            error.continue_token = str(metadata.get("continue") or "")
+        return error
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code}, {self.reason!r}, {self.message!r})"
@@ -452,6 +466,14 @@ def gone(message: str) -> GoneError:
 def expired(message: str) -> ExpiredError:
     """A 410 with reason Expired, as the watch cache and the store answer."""
     return ExpiredError(message)
+
+
+def expired_continue(token: str) -> ExpiredError:
+    """A continued list whose revision was compacted away; ``token`` goes on from
+    the same key at the latest revision, at the price of consistency."""
+    error = expired(INCONSISTENT_CONTINUE_MESSAGE)
+    error.continue_token = token
+    return error
 
 
 def too_old_resource_version(requested: int, oldest: int) -> ExpiredError:

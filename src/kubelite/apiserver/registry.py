@@ -165,6 +165,9 @@ class Registry:
                     prefix, revision=revision, limit=_SCAN_PAGE, start=start
                 )
             except CompactedError as err:
+                if options.continue_token and start is not None:
+                    token = selection.encode_continue(selection.LATEST, start)
+                    raise errors.expired_continue(token) from err
                 raise errors.expired(errors.EXPIRED_LIST_MESSAGE) from err
             except FutureRevisionError as err:
                 raise errors.timeout(

@@ -96,6 +96,10 @@ def parse_revision(text: str) -> int:
     return revision
 
 
+# The revision of a continue token that resumes at the latest revision.
+LATEST = -1
+
+
 def encode_continue(revision: int, start: str) -> str:
     """An opaque token: unpadded URL-safe base64 of the revision and the next key."""
     token = orjson.dumps({"v": "meta.k8s.io/v1", "rv": revision, "start": start})
@@ -103,7 +107,11 @@ def encode_continue(revision: int, start: str) -> str:
 
 
 def decode_continue(token: str) -> tuple[int, str]:
-    """The revision and key a continue token carries; 400 naming what is wrong."""
+    """The revision and key a continue token carries; 400 naming what is wrong.
+
+    A token whose revision is -1 (:data:`LATEST`) continues at the latest
+    revision, which is answered as revision 0.
+    """
     bad = next((i for i, c in enumerate(token) if c not in _TOKEN_ALPHABET), None)
     if bad is not None:
         raise _bad_token(f"illegal base64 data at input byte {bad}")
@@ -114,9 +122,11 @@ def decode_continue(token: str) -> tuple[int, str]:
     if not isinstance(data, dict) or data.get("v") != "meta.k8s.io/v1":
         raise _bad_token("server rejected version")
     revision, start = data.get("rv"), data.get("start")
-    if not isinstance(revision, int) or revision <= 0 or not isinstance(start, str):
+    if not isinstance(revision, int) or not isinstance(start, str):
         raise _bad_token("incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
-    return revision, start
+    if revision <= 0 and revision != LATEST:
+        raise _bad_token("incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
+    return (0 if revision == LATEST else revision), start
 
 
 _TOKEN_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=")
