@@ -400,6 +400,16 @@ CASES = [
         reason="Invalid",
         message="the server rejected our request due to an error in our request",
     ),
+    Case(
+        "json-patch-unknown-op",
+        "PATCH",
+        PODS + "/ok",
+        [{"op": "bogus", "path": "/metadata/name"}],
+        content_type="application/json-patch+json",
+        code=422,
+        reason="Invalid",
+        message="the server rejected our request due to an error in our request",
+    ),
     # Options that do not parse.
     Case(
         "unsupported-dry-run",

@@ -12,6 +12,7 @@ from kubelite.api.patch import (
     JSONValue,
     PatchConflictError,
     PatchInvalidError,
+    PatchOperationError,
     PatchPathNotFoundError,
     PatchTestFailedError,
     apply_json_patch,
@@ -253,6 +254,17 @@ def test_move_into_own_child_is_a_conflict() -> None:
         {"op": "add", "path": "/a", "value": 1},
         "add",
         [["add"]],
+        [{"op": "add", "path": "a", "value": 1}],
+    ],
+)
+def test_malformed_patches(patch: JSONValue) -> None:
+    with pytest.raises(PatchInvalidError):
+        apply_json_patch({"a": 1}, patch)
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
         [{"path": "/a", "value": 1}],
         [{"op": "bogus", "path": "/a"}],
         [{"op": "add", "value": 1}],
@@ -263,11 +275,11 @@ def test_move_into_own_child_is_a_conflict() -> None:
         [{"op": "move", "path": "/a"}],
         [{"op": "copy", "path": "/a", "from": 3}],
         [{"op": "remove", "path": ""}],
-        [{"op": "add", "path": "a", "value": 1}],
     ],
 )
-def test_malformed_patches(patch: JSONValue) -> None:
-    with pytest.raises(PatchInvalidError):
+def test_operations_that_cannot_be_carried_out(patch: JSONValue) -> None:
+    # Kubernetes finds these while applying the patch, so they are 422, not 400.
+    with pytest.raises(PatchOperationError):
         apply_json_patch({"a": 1}, patch)
 
 
@@ -276,8 +288,8 @@ def test_malformed_operation_is_found_before_anything_applies() -> None:
         {"op": "test", "path": "/a", "value": 2},
         {"op": "nonsense", "path": "/a"},
     ]
-    # The failing test comes first, yet the malformed patch is what is reported.
-    with pytest.raises(PatchInvalidError):
+    # The failing test comes first, yet the operation that names no op is reported.
+    with pytest.raises(PatchOperationError):
         apply_json_patch({"a": 1}, patch)
 
 

@@ -32,6 +32,7 @@ from kubelite.api.patch.errors import (
     PatchConflictError,
     PatchError,
     PatchInvalidError,
+    PatchOperationError,
     PatchPathNotFoundError,
     PatchTestFailedError,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "PatchConflictError",
     "PatchError",
     "PatchInvalidError",
+    "PatchOperationError",
     "PatchPathNotFoundError",
     "PatchSchema",
     "PatchStrategy",

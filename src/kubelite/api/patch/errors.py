@@ -5,8 +5,11 @@ one place; this package knows nothing of HTTP)::
 
     PatchError                      base class; never raised itself
     ├── PatchInvalidError           the patch document is malformed: not a list of
-    │                               operations, an unknown op or directive, a missing
-    │                               member, a bad JSON pointer; 400 BadRequest
+    │                               operations, an unknown directive, a bad JSON
+    │                               pointer; 400 BadRequest
+    ├── PatchOperationError         a JSON patch operation cannot be carried out: an
+    │                               unknown op, a missing member; 422 Invalid, as
+    │                               Kubernetes finds these only while applying
     ├── PatchPathNotFoundError      a JSON pointer names a location the document does
     │                               not have; 422 Invalid
     ├── PatchTestFailedError        a JSON patch ``test`` operation did not match;
@@ -40,6 +43,10 @@ class PatchError(Exception):
 
 class PatchInvalidError(PatchError):
     """The patch document is malformed and could never apply to any object."""
+
+
+class PatchOperationError(PatchError):
+    """A JSON patch operation that names no operation Kubernetes can apply."""
 
 
 class PatchPathNotFoundError(PatchError):

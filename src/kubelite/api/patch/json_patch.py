@@ -36,6 +36,7 @@ from kubelite.api.patch._json import JSONValue, deep_copy, json_equal, type_name
 from kubelite.api.patch.errors import (
     PatchConflictError,
     PatchInvalidError,
+    PatchOperationError,
     PatchPathNotFoundError,
     PatchTestFailedError,
 )
@@ -113,23 +114,23 @@ def _parse(patch: JSONValue) -> list[_Operation]:
             raise PatchInvalidError(f"operation {index} is {type_name(raw)}, not an object")
         op = raw.get("op")
         if not isinstance(op, str) or op not in _OPS:
-            raise PatchInvalidError(f"operation {index} has unknown op {op!r}")
+            raise PatchOperationError(f"operation {index} has unknown op {op!r}")
         pointer = raw.get("path")
         if not isinstance(pointer, str):
-            raise PatchInvalidError(f"operation {index} ({op}) has no string member 'path'")
+            raise PatchOperationError(f"operation {index} ({op}) has no string member 'path'")
         operation = _Operation(index=index, op=op, pointer=pointer, path=parse_pointer(pointer))
         if op in ("move", "copy"):
             source = raw.get("from")
             if not isinstance(source, str):
-                raise PatchInvalidError(f"{operation.describe()} has no string member 'from'")
+                raise PatchOperationError(f"{operation.describe()} has no string member 'from'")
             operation = _with(operation, from_pointer=source, from_path=parse_pointer(source))
         elif op in ("add", "replace", "test"):
             # A null value is a value; only a missing member is an error.
             if "value" not in raw:
-                raise PatchInvalidError(f"{operation.describe()} has no member 'value'")
+                raise PatchOperationError(f"{operation.describe()} has no member 'value'")
             operation = _with(operation, value=raw["value"])
         elif not operation.path:
-            raise PatchInvalidError(f"{operation.describe()} would remove the whole document")
+            raise PatchOperationError(f"{operation.describe()} would remove the whole document")
         operations.append(operation)
     return operations
 
