@@ -367,6 +367,12 @@ def test_get_raw_health_and_version(kubectl_ns: Kubectl) -> None:
     assert kubectl("get", "--raw", "/readyz").stdout == "ok"
     assert kubectl("get", "--raw", "/livez").stdout == "ok"
     assert kubectl("get", "--raw", "/healthz").stdout == "ok"
+    verbose = kubectl("get", "--raw", "/readyz?verbose").stdout
+    assert verbose.splitlines() == ["[+]ping ok", "readyz check passed"]
+    assert kubectl("get", "--raw", "/livez/ping").stdout == "ok"
+    missing = kubectl("get", "--raw", "/readyz/nonsense", check=False)
+    assert missing.returncode != 0
+    assert "NotFound" in missing.stderr or "not found" in missing.stderr
     version = json.loads(kubectl("get", "--raw", "/version").stdout)
     assert (version["major"], version["minor"]) == ("1", "37")
     assert version["gitVersion"].startswith("v1.37.")

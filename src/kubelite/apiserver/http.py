@@ -125,8 +125,8 @@ class Router:
         if not parts:
             return json_response({"paths": ["/api", "/apis", "/openapi/v3", "/version"]})
         head = parts[0]
-        if head in ("healthz", "livez", "readyz") and len(parts) == 1:
-            return web.Response(text="ok")
+        if head in ("healthz", "livez", "readyz") and len(parts) <= 2:
+            return _health(head, parts[1:], request)
         if head == "version" and len(parts) == 1:
             return json_response(self._discovery.version())
         if head == "openapi":
@@ -495,6 +495,18 @@ class Router:
         return await registry.read_modify_write(
             target.namespace, target.name, change, dry_run=_dry_run(request), status=status
         )
+
+
+def _health(endpoint: str, check: list[str], request: web.Request) -> web.Response:
+    """``/readyz`` and its kind: "ok" once serving; with ``verbose``, each check
+    on its own line as Kubernetes lists them; ``/readyz/ping`` one check."""
+    if check:
+        if check != ["ping"]:
+            return web.Response(status=404, text="404 page not found\n")
+        return web.Response(text="ok")
+    if "verbose" in request.query:
+        return web.Response(text=f"[+]ping ok\n{endpoint} check passed\n")
+    return web.Response(text="ok")
 
 
 _FIELD_VALIDATION = ("Ignore", "Warn", "Strict")
