@@ -86,6 +86,8 @@ def json_response(
     warnings: Sequence[str] = (),
 ) -> web.Response:
     data = body if isinstance(body, bytes) else orjson.dumps(body)
+    if not warnings:
+        return web.Response(body=data, status=status, headers={"Content-Type": content_type})
     headers = CIMultiDict({"Content-Type": content_type})
     for warning in warnings:
         headers.add("Warning", f"299 - {orjson.dumps(warning).decode()}")
