@@ -14,6 +14,7 @@ that is not a quantity, so a caller never fails on one.
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -51,14 +52,23 @@ def parse(text: object) -> Fraction | None:
         return Fraction(Decimal(repr(text)))
     if not isinstance(text, str):
         return None
+    return _parse_text(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_text(text: str) -> Fraction | None:
+    # Cached: the same few amounts ("100m", "128Mi") come back on every pod.
     found = _FORM.match(text.strip())
     if found is None:
         return None
     number, suffix = found.groups()
-    try:
-        value = Fraction(Decimal(number))
-    except InvalidOperation:  # pragma: no cover - the pattern only lets numbers through
-        return None
+    if "." not in number:
+        value = Fraction(int(number))  # the usual case, without a Decimal
+    else:
+        try:
+            value = Fraction(Decimal(number))
+        except InvalidOperation:  # pragma: no cover - the pattern only lets numbers through
+            return None
     if suffix in _BINARY:
         return value * (1 << 10 * _BINARY[suffix])
     if suffix in _DECIMAL:

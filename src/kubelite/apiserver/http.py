@@ -30,8 +30,7 @@ from kubelite.api.errors import ApiError
 from kubelite.api.field import FieldError, FieldPath, go_print
 from kubelite.api.openapi import OpenAPIDocuments, patch_schema_for
 from kubelite.api.openapi.definitions import BuiltinDefinitions
-from kubelite.api.openapi.fields import prune_unknown
-from kubelite.api.openapi.types import missing_required, wrong_types
+from kubelite.api.openapi.types import decode, missing_required, wrong_types
 from kubelite.api.patch import (
     PatchError,
     PatchInvalidError,
@@ -407,15 +406,12 @@ class Router:
         root = definitions.by_kind(resource.group, resource.version, resource.kind)
         if root is None:
             return []
-        dropped = [
-            f"unknown field {orjson.dumps(path).decode()}"
-            for path in prune_unknown(definitions, root, obj)
-        ]
+        pruned, wrong = decode(definitions, root, obj)
         kind = resource.kind
         undecodable = f'{kind} in version "{resource.version}" cannot be handled as a {kind}: '
-        wrong = wrong_types(definitions, root, obj)
-        if wrong:
-            raise errors.bad_request(undecodable + wrong[0].message)
+        if wrong is not None:
+            raise errors.bad_request(undecodable + wrong.message)
+        dropped = [f"unknown field {orjson.dumps(path).decode()}" for path in pruned]
         if dropped and mode == "Strict":
             strict = "strict decoding error: " + ", ".join(dropped)
             if strategic_patch is not None:

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubelite.api.openapi.definitions import builtin_definitions
-from kubelite.api.openapi.fields import prune_unknown
+from kubelite.api.openapi.definitions import BuiltinDefinitions, builtin_definitions
+from kubelite.api.openapi.types import decode
+
+
+def prune_unknown(definitions: BuiltinDefinitions, root: str, obj: dict[str, Any]) -> list[str]:
+    dropped, wrong = decode(definitions, root, obj)
+    assert wrong is None
+    return dropped
 
 
 def test_unknown_fields_are_dropped_with_kubernetes_paths() -> None:
@@ -48,3 +54,55 @@ def test_a_valid_object_is_left_alone() -> None:
     before = repr(deployment)
     assert prune_unknown(builtin_definitions(), "io.k8s.api.apps.v1.Deployment", deployment) == []
     assert repr(deployment) == before
+
+
+def test_dropped_in_the_order_of_the_keys_with_map_keys_in_brackets() -> None:
+    deployment: dict[str, Any] = {
+        "spec": {
+            "zzz": 1,
+            "template": {
+                "spec": {
+                    "containers": [{"name": "c", "resources": {"limits": {"cpu": "1"}}}],
+                    "nodeSelectorr": {"a": "b"},
+                }
+            },
+        },
+        "metadata": {"annotations": {"k": "v"}},
+    }
+    root = "io.k8s.api.apps.v1.Deployment"
+    assert prune_unknown(builtin_definitions(), root, deployment) == [
+        "spec.zzz",
+        "spec.template.spec.nodeSelectorr",
+    ]
+    assert deployment["metadata"] == {"annotations": {"k": "v"}}
+
+
+def test_free_form_fields_keep_what_they_hold() -> None:
+    pod: dict[str, Any] = {
+        "metadata": {"name": "a", "managedFields": [{"fieldsV1": {"f:spec": {"x": {}}}}]},
+    }
+    before = repr(pod)
+    assert prune_unknown(builtin_definitions(), "io.k8s.api.core.v1.Pod", pod) == []
+    assert repr(pod) == before
+
+
+def test_a_wrong_type_stops_the_walk_and_is_named() -> None:
+    pod: dict[str, Any] = {"spec": {"containers": [{"name": "c", "ports": "80"}], "foo": 1}}
+    dropped, wrong = decode(builtin_definitions(), "io.k8s.api.core.v1.Pod", pod)
+    assert wrong is not None
+    assert (wrong.path, wrong.struct, wrong.go_type) == (
+        "spec.containers[0].ports",
+        "Container",
+        "[]v1.ContainerPort",
+    )
+    assert dropped == []
+
+
+def test_an_integer_out_of_range_is_a_wrong_type() -> None:
+    deployment: dict[str, Any] = {"spec": {"replicas": 2**31}}
+    _, wrong = decode(builtin_definitions(), "io.k8s.api.apps.v1.Deployment", deployment)
+    assert wrong is not None
+    assert wrong.message == (
+        "json: cannot unmarshal number 2147483648 into Go struct field "
+        "DeploymentSpec.spec.replicas of type int32"
+    )

@@ -45,7 +45,7 @@ from typing import Any, Final
 from kubelite.api.field import FieldError, FieldPath
 from kubelite.api.openapi.definitions import COMPONENTS_REF, BuiltinDefinitions, Schema
 
-__all__ = ["WrongType", "missing_required", "wrong_types"]
+__all__ = ["WrongType", "decode", "missing_required", "wrong_types"]
 
 _INT_OR_STRING: Final = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 _QUANTITY: Final = "io.k8s.apimachinery.pkg.api.resource.Quantity"
@@ -123,6 +123,10 @@ class _Type:
     kind: _Kind = _Kind.ANY
     # The Python types of decoded JSON this node takes without a closer look.
     accepts: frozenset[type] = frozenset()
+    # The types of values that need nothing more here, nor below: None, and what
+    # a scalar field takes (an integer still has its range to check).
+    settled: frozenset[type] = frozenset()
+    counts: bool = False  # an integer field, or an IntOrString: ints within ``bounds``
     go: str = ""
     reported: str = ""
     struct: str = ""  # STRUCT: the Go struct's name, ``PodSpec``
@@ -162,6 +166,23 @@ class WrongType:
         )
 
 
+def decode(
+    definitions: BuiltinDefinitions, root: str, obj: dict[str, Any]
+) -> tuple[list[str], WrongType | None]:
+    """Go's decoding of ``obj`` as type ``root``, in one walk: the fields the type
+    does not declare are dropped from ``obj``, in place, and their paths returned
+    as Kubernetes writes them (``spec.containers[0].imagee``), with the first
+    value whose JSON type its field cannot hold, if any.
+
+    Free-form parts (a field with no type, one that keeps unknown fields, a map
+    of anything) keep what they hold. The walk stops at a wrong type: the
+    request fails there, as Go's decoder does.
+    """
+    dropped: list[str] = []
+    found = _decode(_types(definitions).named(root), obj, [], dropped)
+    return dropped, (found.finish() if found is not None else None)
+
+
 def wrong_types(
     definitions: BuiltinDefinitions, root: str, obj: Mapping[str, Any]
 ) -> list[WrongType]:
@@ -191,7 +212,7 @@ def missing_required(
     if top.reaches_required and isinstance(obj, dict):
         if "status" in obj:
             obj = {key: value for key, value in obj.items() if key != "status"}
-        _missing(top, obj, FieldPath(), found)
+        _missing(top, obj, [], found)
     return found
 
 
@@ -323,6 +344,8 @@ class _Types:
         (for the cycles)."""
         for node in self._all:
             node.accepts = _ACCEPTS.get(node.kind, frozenset())
+            node.settled = _settled(node)
+            node.counts = node.kind in (_Kind.INTEGER, _Kind.INT_OR_STRING)
             node.reaches_required = bool(node.required)
         changed = True
         while changed:
@@ -332,6 +355,21 @@ class _Types:
                     continue
                 if any(child.reaches_required for child in _children(node)):
                     node.reaches_required = changed = True
+
+
+_NONE: Final[frozenset[type]] = frozenset({type(None)})
+_JSON_TYPES: Final[frozenset[type]] = frozenset({dict, list, str, int, float, bool}) | _NONE
+_CONTAINERS: Final = frozenset({_Kind.STRUCT, _Kind.ARRAY, _Kind.MAP})
+
+
+def _settled(node: _Type) -> frozenset[type]:
+    if node.kind is _Kind.ANY:
+        return _JSON_TYPES
+    if node.kind in _CONTAINERS:
+        return _NONE
+    if node.kind in (_Kind.INTEGER, _Kind.INT_OR_STRING):
+        return (node.accepts - {int}) | _NONE
+    return node.accepts | _NONE
 
 
 def _children(node: _Type) -> Iterable[_Type]:
@@ -446,12 +484,70 @@ def _check(node: _Type, value: Any) -> _Found | None:
     return None
 
 
+def _decode(node: _Type, value: Any, trail: list[str], dropped: list[str]) -> _Found | None:
+    """:func:`_check`, dropping undeclared fields on the way; ``trail`` is the
+    path down to ``value``, in Kubernetes' spelling, one segment per level."""
+    kind = node.kind
+    if kind is not _Kind.STRUCT and kind is not _Kind.ARRAY and kind is not _Kind.MAP:
+        return _check(node, value)  # nothing below to drop
+    if type(value) not in node.accepts:
+        if value is None:
+            return None
+        json_type = _json_type(value)
+        if json_type not in _JSON_NAMES[kind]:
+            return _Found(json_type, node.reported)
+    if kind is _Kind.STRUCT:
+        properties = node.properties
+        unknown: list[str] = []
+        for key, item in value.items():
+            child = properties.get(key)
+            if child is None:
+                unknown.append(key)
+                dropped.append(f"{''.join(trail)}.{key}" if trail else key)
+                continue
+            if type(item) in child.settled:
+                continue  # most fields: a scalar of the right type
+            if type(item) is int and child.bounds[0] <= item <= child.bounds[1] and child.counts:
+                continue
+            trail.append(f".{key}" if trail else key)
+            found = _decode(child, item, trail, dropped)
+            trail.pop()
+            if found is not None:
+                found.segments.append((True, key))
+                if not found.struct:
+                    found.struct = node.struct
+                return found
+        if unknown and type(value) is dict:
+            for key in unknown:
+                del value[key]
+    elif kind is _Kind.ARRAY or kind is _Kind.MAP:
+        element = node.element
+        if element is None or element.kind is _Kind.ANY:
+            return None
+        settled = element.settled
+        pairs = enumerate(value) if kind is _Kind.ARRAY else value.items()
+        for index, item in pairs:
+            if type(item) in settled:
+                continue
+            trail.append(f"[{index}]")
+            found = _decode(element, item, trail, dropped)
+            trail.pop()
+            if found is not None:
+                found.segments.append((False, str(index)))
+                return found
+    return None
+
+
 # -- required fields ---------------------------------------------------------------
 
 _EMPTY: Final[Mapping[str, Any]] = {}
+# One step of a field path: (is a field name, text), as in FieldPath.
+Segment = tuple[bool, str]
 
 
-def _missing(node: _Type, value: Any, path: FieldPath, found: list[FieldError]) -> None:
+def _missing(node: _Type, value: Any, trail: list[Segment], found: list[FieldError]) -> None:
+    """Append what ``value`` misses to ``found``; ``trail`` is the path down to it,
+    made a :class:`FieldPath` only for what is missing."""
     kind = node.kind
     if kind is _Kind.STRUCT:
         if not isinstance(value, dict):
@@ -463,22 +559,29 @@ def _missing(node: _Type, value: Any, path: FieldPath, found: list[FieldError]) 
             absent = properties.get(name)
             if absent is not None and absent.kind is _Kind.STRUCT and name in _VALUE_STRUCTS:
                 if absent.reaches_required:
-                    _missing(absent, _EMPTY, path.child(name), found)
+                    trail.append((True, name))
+                    _missing(absent, _EMPTY, trail, found)
+                    trail.pop()
             elif name in node.required:
-                found.append(FieldError.required(path.child(name)))
+                found.append(FieldError.required(FieldPath((*trail, (True, name)))))
         for key, item in value.items():
             child = properties.get(key)
             if child is not None and child.reaches_required and item is not None:
-                _missing(child, item, path.child(key), found)
-    elif kind is _Kind.ARRAY:
+                trail.append((True, key))
+                _missing(child, item, trail, found)
+                trail.pop()
+    elif kind is _Kind.ARRAY or kind is _Kind.MAP:
         element = node.element
-        if element is not None and isinstance(value, list):
-            for index, item in enumerate(value):
-                if item is not None:
-                    _missing(element, item, path.index(index), found)
-    elif kind is _Kind.MAP:
-        element = node.element
-        if element is not None and isinstance(value, dict):
-            for key, item in value.items():
-                if item is not None:
-                    _missing(element, item, path.key(key), found)
+        if element is None:
+            return
+        if kind is _Kind.ARRAY and isinstance(value, list):
+            pairs: Iterable[tuple[Any, Any]] = enumerate(value)
+        elif kind is _Kind.MAP and isinstance(value, dict):
+            pairs = value.items()
+        else:
+            return
+        for index, item in pairs:
+            if item is not None:
+                trail.append((False, str(index)))
+                _missing(element, item, trail, found)
+                trail.pop()
