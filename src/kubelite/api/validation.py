@@ -25,6 +25,7 @@ trailing dash (``web-`` checks as ``wea``, the quirk Kubernetes has), and
 from __future__ import annotations
 
 import enum
+import functools
 import random
 import re
 from collections.abc import Mapping, Sequence
@@ -273,8 +274,19 @@ _RANDOM: Final = random.Random()
 # -- labels and annotations ------------------------------------------------------------
 
 
+# The same few label and annotation keys and values come back on every object.
+@functools.lru_cache(maxsize=4096)
+def _qualified_name_problems(key: str) -> tuple[str, ...]:
+    return tuple(is_qualified_name(key))
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_value_problems(value: str) -> tuple[str, ...]:
+    return tuple(is_label_value(value))
+
+
 def validate_label_key(key: str, path: FieldPath) -> list[FieldError]:
-    return [FieldError.invalid(path, key, msg) for msg in is_qualified_name(key)]
+    return [FieldError.invalid(path, key, msg) for msg in _qualified_name_problems(key)]
 
 
 def _string_map(value: object, path: FieldPath) -> tuple[dict[str, str], list[FieldError]]:
@@ -309,7 +321,7 @@ def validate_labels(labels: object, path: FieldPath) -> list[FieldError]:
     for key in sorted(strings):
         errors.extend(validate_label_key(key, path))
         value = strings[key]
-        errors.extend(FieldError.invalid(path, value, msg) for msg in is_label_value(value))
+        errors.extend(FieldError.invalid(path, value, msg) for msg in _label_value_problems(value))
     return errors
 
 
@@ -322,7 +334,7 @@ def validate_annotations(annotations: object, path: FieldPath) -> list[FieldErro
     """Keys are qualified names in any case; keys and values total 256 KiB at most."""
     strings, errors = _string_map(annotations, path)
     for key in sorted(strings):
-        problems = is_qualified_name(key.lower())
+        problems = _qualified_name_problems(key.lower())
         errors.extend(FieldError.invalid(path, key, msg) for msg in problems)
     if annotations_size(strings) > TOTAL_ANNOTATION_SIZE_LIMIT:
         errors.append(FieldError.too_long(path, TOTAL_ANNOTATION_SIZE_LIMIT))
