@@ -84,6 +84,7 @@ _VOLUME_SOURCES: Final = (
     *_CLOUD_SOURCES,
     *_VMWARE_SOURCES,
 )
+_VOLUME_SOURCE_SET: Final = frozenset(_VOLUME_SOURCES)
 # 0644, the mode of files projected from secrets, config maps and the API.
 _DEFAULT_FILE_MODE: Final = 0o644
 
@@ -284,9 +285,30 @@ def _default_field_ref(holder: dict[str, Any]) -> None:
         _set_string(field_ref, "apiVersion", "v1")
 
 
+# The volume sources that have defaults of their own.
+_SOURCES_WITH_DEFAULTS: Final = frozenset(
+    {
+        "image",
+        "hostPath",
+        "secret",
+        "configMap",
+        "downwardAPI",
+        "projected",
+        "iscsi",
+        "rbd",
+        "azureDisk",
+        "scaleIO",
+        "ephemeral",
+    }
+)
+
+
 def _default_volume(volume: dict[str, Any]) -> None:
-    if all(volume.get(key) is None for key in _VOLUME_SOURCES):
+    sources = volume.keys() & _VOLUME_SOURCE_SET
+    if all(volume[key] is None for key in sources):
         volume["emptyDir"] = {}
+    if volume.keys().isdisjoint(_SOURCES_WITH_DEFAULTS):
+        return  # the usual volume: nothing more to fill
 
     image = _present(volume, "image")
     if image is not None and image.get("pullPolicy") in (None, ""):

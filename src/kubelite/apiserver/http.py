@@ -30,7 +30,7 @@ from kubelite.api.errors import ApiError
 from kubelite.api.field import FieldError, FieldPath, go_print
 from kubelite.api.openapi import OpenAPIDocuments, patch_schema_for
 from kubelite.api.openapi.definitions import BuiltinDefinitions
-from kubelite.api.openapi.types import decode, missing_required, wrong_types
+from kubelite.api.openapi.types import decode, wrong_types
 from kubelite.api.patch import (
     PatchError,
     PatchInvalidError,
@@ -406,12 +406,12 @@ class Router:
         root = definitions.by_kind(resource.group, resource.version, resource.kind)
         if root is None:
             return []
-        pruned, wrong = decode(definitions, root, obj)
+        decoded = decode(definitions, root, obj, required=required)
         kind = resource.kind
         undecodable = f'{kind} in version "{resource.version}" cannot be handled as a {kind}: '
-        if wrong is not None:
-            raise errors.bad_request(undecodable + wrong.message)
-        dropped = [f"unknown field {orjson.dumps(path).decode()}" for path in pruned]
+        if decoded.wrong is not None:
+            raise errors.bad_request(undecodable + decoded.wrong.message)
+        dropped = [f"unknown field {orjson.dumps(path).decode()}" for path in decoded.dropped]
         if dropped and mode == "Strict":
             strict = "strict decoding error: " + ", ".join(dropped)
             if strategic_patch is not None:
@@ -420,7 +420,7 @@ class Router:
                 raise errors.invalid(errors.GroupKind("", ""), "", [bad])
             # A body is decoded whole, and the failure said as such; a patched object not.
             raise errors.bad_request(strict if patched else undecodable + strict)
-        missing = missing_required(definitions, root, obj) if required else []
+        missing = decoded.missing
         if missing:
             name = (obj.get("metadata") or {}).get("name") or ""
             raise errors.invalid(errors.GroupKind(resource.kind, resource.group), name, missing)

@@ -9,9 +9,9 @@ from kubelite.api.openapi.types import decode
 
 
 def prune_unknown(definitions: BuiltinDefinitions, root: str, obj: dict[str, Any]) -> list[str]:
-    dropped, wrong = decode(definitions, root, obj)
-    assert wrong is None
-    return dropped
+    decoded = decode(definitions, root, obj)
+    assert decoded.wrong is None
+    return decoded.dropped
 
 
 def test_unknown_fields_are_dropped_with_kubernetes_paths() -> None:
@@ -88,21 +88,36 @@ def test_free_form_fields_keep_what_they_hold() -> None:
 
 def test_a_wrong_type_stops_the_walk_and_is_named() -> None:
     pod: dict[str, Any] = {"spec": {"containers": [{"name": "c", "ports": "80"}], "foo": 1}}
-    dropped, wrong = decode(builtin_definitions(), "io.k8s.api.core.v1.Pod", pod)
+    decoded = decode(builtin_definitions(), "io.k8s.api.core.v1.Pod", pod)
+    wrong = decoded.wrong
     assert wrong is not None
     assert (wrong.path, wrong.struct, wrong.go_type) == (
         "spec.containers[0].ports",
         "Container",
         "[]v1.ContainerPort",
     )
-    assert dropped == []
+    assert decoded.dropped == []
 
 
 def test_an_integer_out_of_range_is_a_wrong_type() -> None:
     deployment: dict[str, Any] = {"spec": {"replicas": 2**31}}
-    _, wrong = decode(builtin_definitions(), "io.k8s.api.apps.v1.Deployment", deployment)
+    wrong = decode(builtin_definitions(), "io.k8s.api.apps.v1.Deployment", deployment).wrong
     assert wrong is not None
     assert wrong.message == (
         "json: cannot unmarshal number 2147483648 into Go struct field "
         "DeploymentSpec.spec.replicas of type int32"
     )
+
+
+def test_required_fields_are_found_in_the_same_walk_but_not_in_status() -> None:
+    pod: dict[str, Any] = {
+        "spec": {"containers": [{"image": "x", "ports": [{}]}], "foo": 1},
+        "status": {"containerStatuses": [{}]},
+    }
+    decoded = decode(builtin_definitions(), "io.k8s.api.core.v1.Pod", pod, required=True)
+    assert [str(error) for error in decoded.missing] == [
+        "spec.containers[0].name: Required value",
+        "spec.containers[0].ports[0].containerPort: Required value",
+    ]
+    assert decoded.dropped == ["spec.foo"]
+    assert decode(builtin_definitions(), "io.k8s.api.core.v1.Pod", pod).missing == []

@@ -36,16 +36,17 @@ as Kubernetes says, rather than ``spec``.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from kubelite.api.field import FieldError, FieldPath
+from kubelite.api.field import ErrorType, FieldError, FieldPath
 from kubelite.api.openapi.definitions import COMPONENTS_REF, BuiltinDefinitions, Schema
 
-__all__ = ["WrongType", "decode", "missing_required", "wrong_types"]
+__all__ = ["Decoded", "WrongType", "decode", "missing_required", "wrong_types"]
 
 _INT_OR_STRING: Final = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 _QUANTITY: Final = "io.k8s.apimachinery.pkg.api.resource.Quantity"
@@ -166,21 +167,35 @@ class WrongType:
         )
 
 
-def decode(
-    definitions: BuiltinDefinitions, root: str, obj: dict[str, Any]
-) -> tuple[list[str], WrongType | None]:
-    """Go's decoding of ``obj`` as type ``root``, in one walk: the fields the type
-    does not declare are dropped from ``obj``, in place, and their paths returned
-    as Kubernetes writes them (``spec.containers[0].imagee``), with the first
-    value whose JSON type its field cannot hold, if any.
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """What decoding an object found: the fields it dropped, the first value of
+    the wrong type, and (when asked for) the required fields left out."""
 
-    Free-form parts (a field with no type, one that keeps unknown fields, a map
-    of anything) keep what they hold. The walk stops at a wrong type: the
-    request fails there, as Go's decoder does.
+    dropped: list[str]
+    wrong: WrongType | None
+    missing: list[FieldError]
+
+
+def decode(
+    definitions: BuiltinDefinitions, root: str, obj: dict[str, Any], *, required: bool = False
+) -> Decoded:
+    """Go's decoding of ``obj`` as type ``root``, in one walk.
+
+    The fields the type does not declare are dropped from ``obj``, in place, and
+    their paths returned as Kubernetes writes them (``spec.containers[0].imagee``),
+    with the first value whose JSON type its field cannot hold, if any; with
+    ``required``, also what :func:`missing_required` finds. Free-form parts (a
+    field with no type, one that keeps unknown fields, a map of anything) keep
+    what they hold. The walk stops at a wrong type: the request fails there, as
+    Go's decoder does.
     """
     dropped: list[str] = []
-    found = _decode(_types(definitions).named(root), obj, [], dropped)
-    return dropped, (found.finish() if found is not None else None)
+    missing: list[FieldError] = []
+    types = _types(definitions)
+    top = types.for_write(root) if required else types.named(root)
+    found = _decode(top, obj, [], dropped, missing if required and top.reaches_required else None)
+    return Decoded(dropped, found.finish() if found is not None else None, missing)
 
 
 def wrong_types(
@@ -208,10 +223,8 @@ def missing_required(
     (``ready``, ``restartCount``), not what a client must send.
     """
     found: list[FieldError] = []
-    top = _types(definitions).named(root)
+    top = _types(definitions).for_write(root)
     if top.reaches_required and isinstance(obj, dict):
-        if "status" in obj:
-            obj = {key: value for key, value in obj.items() if key != "status"}
         _missing(top, obj, [], found)
     return found
 
@@ -227,12 +240,30 @@ class _Types:
         # Invariant: every node reachable from ``_named`` is in ``_all``.
         self._named: dict[str, _Type] = {}
         self._all: list[_Type] = []
+        self._writable: dict[str, _Type] = {}
 
     def named(self, name: str) -> _Type:
         found = self._named.get(name)
         if found is None:
             found = self._compile_named(name)
             self._mark_required()
+        return found
+
+    def for_write(self, name: str) -> _Type:
+        """``name`` as a written object is checked for required fields: its
+        ``status`` is not (see :func:`missing_required`)."""
+        found = self._writable.get(name)
+        if found is None:
+            top = self.named(name)
+            status = top.properties.get("status")
+            if status is not None and status.reaches_required:
+                quiet = dataclasses.replace(status, reaches_required=False)
+                properties = {**top.properties, "status": quiet}
+                reaches = any(child.reaches_required for child in properties.values()) or bool(
+                    top.required
+                )
+                top = dataclasses.replace(top, properties=properties, reaches_required=reaches)
+            found = self._writable[name] = top
         return found
 
     def _compile_named(self, name: str) -> _Type:
@@ -484,8 +515,15 @@ def _check(node: _Type, value: Any) -> _Found | None:
     return None
 
 
-def _decode(node: _Type, value: Any, trail: list[str], dropped: list[str]) -> _Found | None:
-    """:func:`_check`, dropping undeclared fields on the way; ``trail`` is the
+def _decode(
+    node: _Type,
+    value: Any,
+    trail: list[str],
+    dropped: list[str],
+    missing: list[FieldError] | None,
+) -> _Found | None:
+    """:func:`_check`, dropping undeclared fields on the way and, given a
+    ``missing`` list, gathering what :func:`_missing` finds; ``trail`` is the
     path down to ``value``, in Kubernetes' spelling, one segment per level."""
     kind = node.kind
     if kind is not _Kind.STRUCT and kind is not _Kind.ARRAY and kind is not _Kind.MAP:
@@ -498,6 +536,8 @@ def _decode(node: _Type, value: Any, trail: list[str], dropped: list[str]) -> _F
             return _Found(json_type, node.reported)
     if kind is _Kind.STRUCT:
         properties = node.properties
+        if missing is not None and node.absent_checks:
+            _absent(node, value, trail, missing)
         unknown: list[str] = []
         for key, item in value.items():
             child = properties.get(key)
@@ -510,7 +550,8 @@ def _decode(node: _Type, value: Any, trail: list[str], dropped: list[str]) -> _F
             if type(item) is int and child.bounds[0] <= item <= child.bounds[1] and child.counts:
                 continue
             trail.append(f".{key}" if trail else key)
-            found = _decode(child, item, trail, dropped)
+            below = missing if missing is not None and child.reaches_required else None
+            found = _decode(child, item, trail, dropped, below)
             trail.pop()
             if found is not None:
                 found.segments.append((True, key))
@@ -525,12 +566,13 @@ def _decode(node: _Type, value: Any, trail: list[str], dropped: list[str]) -> _F
         if element is None or element.kind is _Kind.ANY:
             return None
         settled = element.settled
+        below = missing if missing is not None and element.reaches_required else None
         pairs = enumerate(value) if kind is _Kind.ARRAY else value.items()
         for index, item in pairs:
             if type(item) in settled:
                 continue
             trail.append(f"[{index}]")
-            found = _decode(element, item, trail, dropped)
+            found = _decode(element, item, trail, dropped, below)
             trail.pop()
             if found is not None:
                 found.segments.append((False, str(index)))
@@ -541,33 +583,37 @@ def _decode(node: _Type, value: Any, trail: list[str], dropped: list[str]) -> _F
 # -- required fields ---------------------------------------------------------------
 
 _EMPTY: Final[Mapping[str, Any]] = {}
-# One step of a field path: (is a field name, text), as in FieldPath.
-Segment = tuple[bool, str]
 
 
-def _missing(node: _Type, value: Any, trail: list[Segment], found: list[FieldError]) -> None:
-    """Append what ``value`` misses to ``found``; ``trail`` is the path down to it,
-    made a :class:`FieldPath` only for what is missing."""
+def _absent(node: _Type, value: Any, trail: list[str], found: list[FieldError]) -> None:
+    """The required fields of the struct ``value`` that are absent or null."""
+    properties = node.properties
+    for name in node.absent_checks:
+        if value.get(name) is not None:
+            continue
+        absent = properties.get(name)
+        step = f".{name}" if trail else name
+        if absent is not None and absent.kind is _Kind.STRUCT and name in _VALUE_STRUCTS:
+            if absent.reaches_required:
+                trail.append(step)
+                _missing(absent, _EMPTY, trail, found)
+                trail.pop()
+        elif name in node.required:
+            found.append(FieldError(ErrorType.REQUIRED, "".join(trail) + step))
+
+
+def _missing(node: _Type, value: Any, trail: list[str], found: list[FieldError]) -> None:
+    """Append what ``value`` misses to ``found``; ``trail`` is the path down to it."""
     kind = node.kind
     if kind is _Kind.STRUCT:
         if not isinstance(value, dict):
             return
+        _absent(node, value, trail, found)
         properties = node.properties
-        for name in node.absent_checks:
-            if value.get(name) is not None:
-                continue
-            absent = properties.get(name)
-            if absent is not None and absent.kind is _Kind.STRUCT and name in _VALUE_STRUCTS:
-                if absent.reaches_required:
-                    trail.append((True, name))
-                    _missing(absent, _EMPTY, trail, found)
-                    trail.pop()
-            elif name in node.required:
-                found.append(FieldError.required(FieldPath((*trail, (True, name)))))
         for key, item in value.items():
             child = properties.get(key)
             if child is not None and child.reaches_required and item is not None:
-                trail.append((True, key))
+                trail.append(f".{key}" if trail else key)
                 _missing(child, item, trail, found)
                 trail.pop()
     elif kind is _Kind.ARRAY or kind is _Kind.MAP:
@@ -582,6 +628,6 @@ def _missing(node: _Type, value: Any, trail: list[Segment], found: list[FieldErr
             return
         for index, item in pairs:
             if item is not None:
-                trail.append((False, str(index)))
+                trail.append(f"[{index}]")
                 _missing(element, item, trail, found)
                 trail.pop()
