@@ -285,65 +285,63 @@ def _default_field_ref(holder: dict[str, Any]) -> None:
         _set_string(field_ref, "apiVersion", "v1")
 
 
-# The volume sources that have defaults of their own.
-_SOURCES_WITH_DEFAULTS: Final = frozenset(
-    {
-        "image",
-        "hostPath",
-        "secret",
-        "configMap",
-        "downwardAPI",
-        "projected",
-        "iscsi",
-        "rbd",
-        "azureDisk",
-        "scaleIO",
-        "ephemeral",
-    }
-)
-
-
 def _default_volume(volume: dict[str, Any]) -> None:
     sources = volume.keys() & _VOLUME_SOURCE_SET
     if all(volume[key] is None for key in sources):
         volume["emptyDir"] = {}
-    if volume.keys().isdisjoint(_SOURCES_WITH_DEFAULTS):
-        return  # the usual volume: nothing more to fill
+    # Each source that has defaults of its own: only those the volume names.
+    for key in sources & _SOURCE_DEFAULTERS.keys():
+        source = volume[key]
+        if isinstance(source, dict):
+            _SOURCE_DEFAULTERS[key](source)
 
-    image = _present(volume, "image")
-    if image is not None and image.get("pullPolicy") in (None, ""):
+
+def _default_image_source(image: dict[str, Any]) -> None:
+    if image.get("pullPolicy") in (None, ""):
         reference = image.get("reference")
         if reference is None or isinstance(reference, str):
             image["pullPolicy"] = pull_policy(reference or "")
 
-    if (host_path := _present(volume, "hostPath")) is not None:
-        _set_pointer(host_path, "type", "")
-    for key in ("secret", "configMap"):
-        if (source := _present(volume, key)) is not None:
-            _set_pointer(source, "defaultMode", _DEFAULT_FILE_MODE)
-    if (downward := _present(volume, "downwardAPI")) is not None:
-        _set_pointer(downward, "defaultMode", _DEFAULT_FILE_MODE)
-        for item in _items(downward, "items"):
-            _default_field_ref(item)
-    if (projected := _present(volume, "projected")) is not None:
-        _default_projected(projected)
 
-    if (iscsi := _present(volume, "iscsi")) is not None:
-        _set_string(iscsi, "iscsiInterface", "default")
-    if (rbd := _present(volume, "rbd")) is not None:
-        _set_string(rbd, "pool", "rbd")
-        _set_string(rbd, "user", "admin")
-        _set_string(rbd, "keyring", "/etc/ceph/keyring")
-    if (azure := _present(volume, "azureDisk")) is not None:
-        _set_pointer(azure, "cachingMode", "ReadWrite")
-        _set_pointer(azure, "kind", "Shared")
-        _set_pointer(azure, "fsType", "ext4")
-        _set_pointer(azure, "readOnly", False)
-    if (scale_io := _present(volume, "scaleIO")) is not None:
-        _set_string(scale_io, "storageMode", "ThinProvisioned")
-        _set_string(scale_io, "fsType", "xfs")
-    ephemeral = _present(volume, "ephemeral")
-    claim = _present(ephemeral, "volumeClaimTemplate") if ephemeral is not None else None
+def _default_host_path(host_path: dict[str, Any]) -> None:
+    _set_pointer(host_path, "type", "")
+
+
+def _default_file_source(source: dict[str, Any]) -> None:
+    """A secret or config map volume."""
+    _set_pointer(source, "defaultMode", _DEFAULT_FILE_MODE)
+
+
+def _default_downward_api(downward: dict[str, Any]) -> None:
+    _set_pointer(downward, "defaultMode", _DEFAULT_FILE_MODE)
+    for item in _items(downward, "items"):
+        _default_field_ref(item)
+
+
+def _default_iscsi(iscsi: dict[str, Any]) -> None:
+    _set_string(iscsi, "iscsiInterface", "default")
+
+
+def _default_rbd(rbd: dict[str, Any]) -> None:
+    _set_string(rbd, "pool", "rbd")
+    _set_string(rbd, "user", "admin")
+    _set_string(rbd, "keyring", "/etc/ceph/keyring")
+
+
+def _default_azure_disk(azure: dict[str, Any]) -> None:
+    _set_pointer(azure, "cachingMode", "ReadWrite")
+    _set_pointer(azure, "kind", "Shared")
+    _set_pointer(azure, "fsType", "ext4")
+    _set_pointer(azure, "readOnly", False)
+
+
+def _default_scale_io(scale_io: dict[str, Any]) -> None:
+    _set_string(scale_io, "storageMode", "ThinProvisioned")
+    _set_string(scale_io, "fsType", "xfs")
+
+
+def _default_ephemeral(ephemeral: dict[str, Any]) -> None:
+    claim = _present(ephemeral, "volumeClaimTemplate")
     claim_spec = _present(claim, "spec") if claim is not None else None
     if claim_spec is not None:
         _set_pointer(claim_spec, "volumeMode", "Filesystem")
@@ -357,6 +355,21 @@ def _default_projected(projected: dict[str, Any]) -> None:
                 _default_field_ref(item)
         if (token := _present(source, "serviceAccountToken")) is not None:
             _set_pointer(token, "expirationSeconds", 3600)
+
+
+_SOURCE_DEFAULTERS: Final[dict[str, Callable[[dict[str, Any]], None]]] = {
+    "image": _default_image_source,
+    "hostPath": _default_host_path,
+    "secret": _default_file_source,
+    "configMap": _default_file_source,
+    "downwardAPI": _default_downward_api,
+    "projected": _default_projected,
+    "iscsi": _default_iscsi,
+    "rbd": _default_rbd,
+    "azureDisk": _default_azure_disk,
+    "scaleIO": _default_scale_io,
+    "ephemeral": _default_ephemeral,
+}
 
 
 def _default_template(spec: dict[str, Any]) -> None:

@@ -15,12 +15,13 @@ that is not a quantity, so a caller never fails on one.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Final
 
-__all__ = ["parse"]
+__all__ = ["nano", "parse"]
 
 _FORM: Final = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(.*)$")
 _BINARY: Final = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
@@ -37,6 +38,22 @@ _DECIMAL: Final = {
     "E": 18,
 }
 _EXPONENT: Final = re.compile(r"^[eE]([+-]?[0-9]+)$")
+
+
+def nano(text: object) -> int | None:
+    """The amount in billionths, rounded up as Kubernetes rounds what is finer
+    than its smallest unit (``1n``); None if it is not a quantity. Sums and
+    comparisons of these are plain integer arithmetic."""
+    if isinstance(text, str):
+        return _nano_text(text)
+    value = parse(text)
+    return None if value is None else math.ceil(value * 1_000_000_000)
+
+
+@functools.lru_cache(maxsize=1024)
+def _nano_text(text: str) -> int | None:
+    value = _parse_text(text)
+    return None if value is None else math.ceil(value * 1_000_000_000)
 
 
 def parse(text: object) -> Fraction | None:

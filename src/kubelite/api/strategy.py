@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Iterator
-from fractions import Fraction
 from typing import Any, Final
 
 from kubelite.api import quantity
@@ -53,8 +52,8 @@ def qos_class(pod: dict[str, Any]) -> str:
     ``Burstable`` otherwise. Requests are read after defaulting, which copies
     a limit into an absent request.
     """
-    requests: dict[str, Fraction] = {}
-    limits: dict[str, Fraction] = {}
+    requests: dict[str, int] = {}
+    limits: dict[str, int] = {}
     guaranteed = True
     for container in _containers(pod):
         resources = container.get("resources")
@@ -72,15 +71,14 @@ def qos_class(pod: dict[str, Any]) -> str:
     return "Guaranteed" if guaranteed and equal else "Burstable"
 
 
-def _add(total: dict[str, Fraction], amounts: object) -> set[str]:
+def _add(total: dict[str, int], amounts: object) -> set[str]:
     """Add the non-zero CPU and memory ``amounts`` into ``total``; their names."""
     found: set[str] = set()
     if not isinstance(amounts, dict):
         return found
     for name in _QOS_RESOURCES:
-        amount = quantity.parse(amounts.get(name))
-        if amount:
-            total[name] = total.get(name, Fraction(0)) + amount
+        if name in amounts and (amount := quantity.nano(amounts[name])):
+            total[name] = total.get(name, 0) + amount
             found.add(name)
     return found
 

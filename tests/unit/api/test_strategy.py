@@ -127,3 +127,19 @@ def test_empty_metadata_maps_and_lists_are_left_out() -> None:
     }
     prepare_for_create("", "configmaps", obj)
     assert obj == {"metadata": {"name": "c"}, "data": {}}
+
+
+@pytest.mark.parametrize(
+    ("text", "billionths"),
+    [
+        ("1", 10**9),
+        ("500m", 5 * 10**8),
+        ("1Ki", 1024 * 10**9),
+        ("1n", 1),
+        ("0.1n", 1),
+        (3, 3 * 10**9),
+    ],
+)
+def test_quantities_in_billionths_round_up(text: object, billionths: int) -> None:
+    assert quantity.nano(text) == billionths
+    assert quantity.nano("x") is None
