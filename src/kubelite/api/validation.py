@@ -344,6 +344,25 @@ def validate_annotations(annotations: object, path: FieldPath) -> list[FieldErro
 # -- object metadata -------------------------------------------------------------------
 
 
+_METADATA: Final = FieldPath.of("metadata")
+_META_FIELDS: Final = (
+    "generateName",
+    "name",
+    "namespace",
+    "generation",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _meta_paths(meta: FieldPath) -> dict[str, FieldPath]:
+    """The paths of the metadata fields below ``meta``, built once."""
+    return {name: meta.child(name) for name in _META_FIELDS}
+
+
 def validate_object_meta(
     *,
     name: str,
@@ -364,29 +383,27 @@ def validate_object_meta(
     ``name`` is the name after generation: the server calls this once it has
     appended the suffix, and an empty name means neither was given.
     """
-    meta = path if path is not None else FieldPath.of("metadata")
+    at = _meta_paths(path if path is not None else _METADATA)
     errors: list[FieldError] = []
     if generate_name:
-        errors.extend(validate_generate_name(generate_name, meta.child("generateName"), rule=rule))
+        errors.extend(validate_generate_name(generate_name, at["generateName"], rule=rule))
     if not name:
-        errors.append(FieldError.required(meta.child("name"), "name or generateName is required"))
+        errors.append(FieldError.required(at["name"], "name or generateName is required"))
     else:
-        errors.extend(validate_name(name, meta.child("name"), rule=rule))
+        errors.extend(validate_name(name, at["name"], rule=rule))
     if namespaced:
         if not namespace:
-            errors.append(FieldError.required(meta.child("namespace")))
+            errors.append(FieldError.required(at["namespace"]))
         else:
-            errors.extend(
-                validate_name(namespace, meta.child("namespace"), rule=NameRule.DNS1123_LABEL)
-            )
+            errors.extend(validate_name(namespace, at["namespace"], rule=NameRule.DNS1123_LABEL))
     elif namespace:
-        errors.append(FieldError.forbidden(meta.child("namespace"), "not allowed on this type"))
+        errors.append(FieldError.forbidden(at["namespace"], "not allowed on this type"))
     if generation < 0:
-        errors.append(FieldError.invalid(meta.child("generation"), generation, IS_NEGATIVE_MESSAGE))
-    errors.extend(validate_labels(labels or {}, meta.child("labels")))
-    errors.extend(validate_annotations(annotations or {}, meta.child("annotations")))
-    errors.extend(validate_owner_references(owner_references or [], meta.child("ownerReferences")))
-    errors.extend(validate_finalizers(finalizers or [], meta.child("finalizers")))
+        errors.append(FieldError.invalid(at["generation"], generation, IS_NEGATIVE_MESSAGE))
+    errors.extend(validate_labels(labels or {}, at["labels"]))
+    errors.extend(validate_annotations(annotations or {}, at["annotations"]))
+    errors.extend(validate_owner_references(owner_references or [], at["ownerReferences"]))
+    errors.extend(validate_finalizers(finalizers or [], at["finalizers"]))
     return errors
 
 

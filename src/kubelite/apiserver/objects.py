@@ -14,8 +14,9 @@ whatever was sent in.
 
 from __future__ import annotations
 
+import functools
+import math
 import random
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +28,9 @@ from kubelite.store import KeyValue
 JSONObject = dict[str, Any]
 
 _UIDS = random.Random()  # seeded from os.urandom
+# RFC 4122: the version nibble (4) and the variant bits (10) of a random UUID.
+_UUID_RANDOM_BITS = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
+_UUID_VERSION_4 = (0x4000 << 64) | (0x8000 << 48)
 
 
 def collection_prefix(resource: ResourceType, namespace: str = "") -> str:
@@ -68,13 +72,21 @@ def with_revision(obj: JSONObject, revision: int) -> JSONObject:
 
 def timestamp(moment: datetime) -> str:
     """Kubernetes' wire form of a time: RFC 3339, UTC, whole seconds."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _second(math.floor(moment.timestamp()))
+
+
+@functools.lru_cache(maxsize=4)
+def _second(epoch: int) -> str:
+    # Objects written in the same second share the text: formatted once.
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def new_uid() -> str:
     """A random (version 4) UUID. UIDs tell objects apart and guard nothing, so
     they come from a generator seeded once from the system, not a system call each."""
-    return str(uuid.UUID(int=_UIDS.getrandbits(128), version=4))
+    bits = _UIDS.getrandbits(128) & _UUID_RANDOM_BITS | _UUID_VERSION_4
+    text = f"{bits:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def metadata(obj: JSONObject) -> JSONObject:
