@@ -10,7 +10,9 @@ on two cores the server has one to itself as far as the load allows.
 
 What it measures, in one run:
 
-1. the ceiling: bare aiohttp serving a fixed 2 KB JSON document
+1. the ceiling: aiohttp's bare low-level server, the layer kubelite's API
+   server is built on (no application, router or middlewares), serving a
+   fixed 2 KB JSON document
    (``bench.http_servers``, ``GET /fixed``), 32 keep-alive connections;
 2. ``GET`` of one pod of about 2 KB, 32 connections, and its share of (1)
    (goal: at least 60%);
@@ -249,7 +251,7 @@ def _create_namespace(server: Kubelite, name: str) -> None:
 
 
 def measure_server(results: Results, settings: Settings, scratch: Path) -> None:
-    ceiling = Server("aiohttp")
+    ceiling = Server("aiohttp-lowlevel")
     try:
         _measure_server(results, settings, scratch, ceiling)
     finally:
@@ -405,7 +407,7 @@ def report(results: Results, settings: Settings) -> str:
     rows: list[tuple[str, str, str, str]] = []
     rows.append(
         (
-            "1. ceiling: bare aiohttp (uvloop), GET /fixed, 2,048 B",
+            "1. ceiling: bare aiohttp low-level server (uvloop), GET /fixed, 2,048 B",
             _rate(results.ceiling, "req/s"),
             "",
             "",

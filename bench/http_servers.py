@@ -71,6 +71,52 @@ def serve_aiohttp(port: int) -> None:
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None, loop=_uvloop())
 
 
+def serve_aiohttp_lowlevel(port: int) -> None:
+    """aiohttp's server without its application layer (router, middlewares):
+    one handler that dispatches on the path, as kubelite's API server is built."""
+    from aiohttp import web
+
+    async def handle(request: web.BaseRequest) -> web.StreamResponse:
+        path = request.path
+        if path == "/fixed":
+            return web.Response(body=FIXED, content_type=JSON_TYPE)
+        if path == "/pod":
+            return web.Response(body=orjson.dumps(POD), content_type=JSON_TYPE)
+        if path == "/stream":
+            response = web.StreamResponse(headers={"Content-Type": STREAM_TYPE})
+            await response.prepare(request)
+            try:
+                while True:
+                    await response.write(LINE)
+            except ConnectionResetError:
+                return response
+        if path == "/upload":
+            try:
+                body = await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                return web.Response(status=413, body=b"{}", content_type=JSON_TYPE)
+            return web.Response(body=orjson.dumps({"size": len(body)}), content_type=JSON_TYPE)
+        return web.Response(status=404, body=b"{}", content_type=JSON_TYPE)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+
+        def request_factory(
+            message: Any, payload: Any, protocol: Any, writer: Any, task: Any
+        ) -> web.BaseRequest:
+            return web.BaseRequest(
+                message, payload, protocol, writer, task, loop, client_max_size=MAX_BODY
+            )
+
+        server = web.Server(handle, request_factory=request_factory, access_log=None)
+        runner = web.ServerRunner(server)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        await asyncio.Event().wait()
+
+    _uvloop().run_until_complete(main())
+
+
 # --- Starlette (under uvicorn or granian) ---------------------------------
 
 
@@ -319,6 +365,7 @@ def _uvloop() -> asyncio.AbstractEventLoop:
 
 SERVERS: dict[str, Callable[[int], None]] = {
     "aiohttp": serve_aiohttp,
+    "aiohttp-lowlevel": serve_aiohttp_lowlevel,
     "uvicorn+starlette": serve_uvicorn,
     "granian-rsgi": serve_granian,
     "asyncio+httptools": serve_protocol,

@@ -106,7 +106,7 @@ class Router:
         self._discovery = Discovery(types)
         self._openapi = OpenAPIDocuments(types)
 
-    async def handle(self, request: web.Request) -> web.StreamResponse:
+    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         try:
             return await self._route(request)
         except ApiError as error:
@@ -121,7 +121,7 @@ class Router:
             log.exception("request failed", extra={"path": request.path, "error": repr(err)})
             return status_response(errors.internal_error("the server could not handle the request"))
 
-    async def _route(self, request: web.Request) -> web.StreamResponse:
+    async def _route(self, request: web.BaseRequest) -> web.StreamResponse:
         parts = [p for p in request.path.split("/") if p]
         if not parts:
             return json_response({"paths": ["/api", "/apis", "/openapi/v3", "/version"]})
@@ -156,7 +156,7 @@ class Router:
         raise errors.not_found(errors.GroupResource(""), request.path)
 
     def _discovery_response(
-        self, request: web.Request, *, legacy: bytes, aggregated: bytes
+        self, request: web.BaseRequest, *, legacy: bytes, aggregated: bytes
     ) -> web.Response:
         if wants_aggregated(request.headers.get("Accept", "")):
             return json_response(aggregated, content_type=AGGREGATED_CONTENT_TYPE)
@@ -173,7 +173,7 @@ class Router:
         return json_response(document.body)
 
     async def _resources(
-        self, request: web.Request, group: str, version: str, rest: list[str]
+        self, request: web.BaseRequest, group: str, version: str, rest: list[str]
     ) -> web.StreamResponse:
         if not rest:
             listing = self._discovery.legacy_resources(group, version)
@@ -245,7 +245,9 @@ class Router:
 
     # Reads.
 
-    async def _list(self, request: web.Request, registry: Registry, target: Target) -> web.Response:
+    async def _list(
+        self, request: web.BaseRequest, registry: Registry, target: Target
+    ) -> web.Response:
         view = view_for(request.headers.get("Accept", ""), listing=True)
         listed = await registry.list(target.namespace, _list_options(request))
         if view is View.PARTIAL:
@@ -262,7 +264,7 @@ class Router:
         return json_response(listed)
 
     def _object_response(
-        self, request: web.Request, registry: Registry, obj: JSONObject
+        self, request: web.BaseRequest, registry: Registry, obj: JSONObject
     ) -> web.Response:
         view = view_for(request.headers.get("Accept", ""))
         if view is View.PARTIAL:
@@ -278,7 +280,7 @@ class Router:
         return json_response(obj)
 
     async def _watch(
-        self, request: web.Request, registry: Registry, target: Target
+        self, request: web.BaseRequest, registry: Registry, target: Target
     ) -> web.StreamResponse:
         view = view_for(request.headers.get("Accept", ""))
         options = _list_options(request, watch=True)
@@ -307,7 +309,7 @@ class Router:
             await events.aclose()
 
     async def _subresource(
-        self, request: web.Request, registry: Registry, target: Target
+        self, request: web.BaseRequest, registry: Registry, target: Target
     ) -> web.StreamResponse:
         sub = target.resource.subresource(target.subresource)
         # TODO(#3): the log subresource, once a node agent writes logs (#8).
@@ -354,7 +356,7 @@ class Router:
     # Writes.
 
     async def _finalize(
-        self, request: web.Request, registry: Registry, target: Target, dry_run: bool
+        self, request: web.BaseRequest, registry: Registry, target: Target, dry_run: bool
     ) -> JSONObject:
         """A namespace's ``finalize``: a PUT that changes only ``spec.finalizers``."""
         body = await _body(request)
@@ -376,7 +378,7 @@ class Router:
 
     def _check_fields(
         self,
-        request: web.Request,
+        request: web.BaseRequest,
         resource: ResourceType,
         obj: JSONObject,
         *,
@@ -428,7 +430,7 @@ class Router:
 
     async def _patch(
         self,
-        request: web.Request,
+        request: web.BaseRequest,
         registry: Registry,
         target: Target,
         *,
@@ -495,7 +497,7 @@ class Router:
         )
 
 
-def _health(endpoint: str, check: list[str], request: web.Request) -> web.Response:
+def _health(endpoint: str, check: list[str], request: web.BaseRequest) -> web.Response:
     """``/readyz`` and its kind: "ok" once serving; with ``verbose``, each check
     on its own line as Kubernetes lists them; ``/readyz/ping`` one check."""
     if check:
@@ -515,11 +517,11 @@ def _at(parts: list[str], index: int) -> str:
     return parts[index] if len(parts) > index else ""
 
 
-def _flag(request: web.Request, name: str) -> bool:
+def _flag(request: web.BaseRequest, name: str) -> bool:
     return request.query.get(name, "").lower() in ("true", "1")
 
 
-def _int(request: web.Request, name: str) -> int:
+def _int(request: web.BaseRequest, name: str) -> int:
     text = request.query.get(name, "")
     if not text:
         return 0
@@ -538,13 +540,13 @@ _OPTIONS_KINDS = {
 }
 
 
-def _invalid_option(request: web.Request, problem: FieldError) -> errors.ApiError:
+def _invalid_option(request: web.BaseRequest, problem: FieldError) -> errors.ApiError:
     """A query option Kubernetes validates as part of the verb's options kind."""
     kind = _OPTIONS_KINDS.get(request.method, "ListOptions")
     return errors.invalid(errors.GroupKind(kind, "meta.k8s.io"), "", [problem])
 
 
-def _dry_run(request: web.Request, values: list[str] | None = None) -> bool:
+def _dry_run(request: web.BaseRequest, values: list[str] | None = None) -> bool:
     values = request.query.getall("dryRun", []) if values is None else values
     if any(v != "All" for v in values):
         raise _invalid_option(
@@ -586,7 +588,7 @@ def _action(method: str) -> str:
 _VERSION_MATCHES = ("Exact", "NotOlderThan", "")
 
 
-def _list_options(request: web.Request, *, watch: bool = False) -> ListOptions:
+def _list_options(request: web.BaseRequest, *, watch: bool = False) -> ListOptions:
     query = request.query
     _check_version_match(request, query.get("resourceVersionMatch", ""), watch=watch)
     try:
@@ -606,7 +608,7 @@ def _list_options(request: web.Request, *, watch: bool = False) -> ListOptions:
     )
 
 
-def _check_version_match(request: web.Request, match: str, *, watch: bool) -> None:
+def _check_version_match(request: web.BaseRequest, match: str, *, watch: bool) -> None:
     """Kubernetes' rules for ``resourceVersionMatch``, which are not the same
     for a watch (``validateWatchOptions``) as for a list.
 
@@ -658,7 +660,9 @@ def _deleted_status(resource: ResourceType, obj: JSONObject) -> JSONObject:
     }
 
 
-async def _delete_options(request: web.Request, definitions: BuiltinDefinitions) -> DeleteOptions:
+async def _delete_options(
+    request: web.BaseRequest, definitions: BuiltinDefinitions
+) -> DeleteOptions:
     """A DELETE's options: its body (a ``DeleteOptions``), then its query."""
     body = await _body(request, required=False)
     wrong = wrong_types(definitions, _DELETE_OPTIONS, body)
@@ -686,7 +690,7 @@ async def _delete_options(request: web.Request, definitions: BuiltinDefinitions)
     )
 
 
-async def _body(request: web.Request, *, required: bool = True, kind: str = "") -> JSONObject:
+async def _body(request: web.BaseRequest, *, required: bool = True, kind: str = "") -> JSONObject:
     """The request's body as an object; ``kind`` is what the endpoint expects, for
     the words of Kubernetes' error when the body does not decode."""
     raw = await request.read()

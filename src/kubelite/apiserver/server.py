@@ -14,6 +14,10 @@ import gc
 import logging
 
 from aiohttp import web
+from aiohttp.abc import AbstractStreamWriter
+from aiohttp.http_parser import RawRequestMessage
+from aiohttp.streams import StreamReader
+from aiohttp.web_protocol import RequestHandler
 
 from kubelite.api.errors import AlreadyExistsError, NotFoundError
 from kubelite.api.resources import ResourceTypes
@@ -42,13 +46,34 @@ class ApiServer:
             for c in self.caches
         }
         self.router = Router(self.registries, self.types)
-        self._runner: web.AppRunner | None = None
+        self._runner: web.ServerRunner | None = None
         self._freezer: asyncio.Task[None] | None = None
 
-    def app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_BODY)
-        app.router.add_route("*", "/{tail:.*}", self.router.handle)
-        return app
+    def web_server(self) -> web.Server:
+        """The HTTP server: every request goes to the router, which routes the
+        whole API itself, so aiohttp's application layer (its own router and
+        middlewares) is left out."""
+        loop = asyncio.get_running_loop()
+
+        def request(
+            message: RawRequestMessage,
+            payload: StreamReader,
+            protocol: RequestHandler,
+            writer: AbstractStreamWriter,
+            task: asyncio.Task[None],
+        ) -> web.BaseRequest:
+            return web.BaseRequest(
+                message, payload, protocol, writer, task, loop, client_max_size=MAX_BODY
+            )
+
+        # A watch that waits for its next event would not notice its client leave;
+        # cancelling the handler when the connection closes ends it at once.
+        return web.Server(
+            self.router.handle,
+            request_factory=request,
+            handler_cancellation=True,
+            access_log=None,
+        )
 
     async def bootstrap(self) -> None:
         """Create what every cluster has from its first start."""
@@ -93,11 +118,7 @@ class ApiServer:
         # 20-40 ms once the cache held 20,000 pods.
         gc.set_threshold(*_GC_THRESHOLDS)
         self._freezer = asyncio.create_task(_freeze_periodically(), name="gc-freeze")
-        # A watch that waits for its next event would not notice its client leave;
-        # cancelling the handler when the connection closes ends it at once.
-        self._runner = web.AppRunner(
-            self.app(), access_log=None, handler_cancellation=True, shutdown_timeout=5
-        )
+        self._runner = web.ServerRunner(self.web_server(), shutdown_timeout=5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
