@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-import yaml
 from aiohttp import web
 from multidict import CIMultiDict
 
@@ -29,8 +28,7 @@ from kubelite.api import errors
 from kubelite.api.errors import ApiError
 from kubelite.api.field import FieldError, FieldPath, go_print
 from kubelite.api.openapi import OpenAPIDocuments, patch_schema_for
-from kubelite.api.openapi.definitions import BuiltinDefinitions
-from kubelite.api.openapi.types import decode, wrong_types
+from kubelite.api.openapi.types import decode
 from kubelite.api.patch import (
     PatchError,
     PatchInvalidError,
@@ -38,28 +36,18 @@ from kubelite.api.patch import (
     apply_merge_patch,
     apply_strategic,
 )
-from kubelite.api.protobuf import (
-    PROTOBUF,
-    ProtobufError,
-    UnsupportedProtobufError,
-    decode_object,
-)
 from kubelite.api.resources import ResourceType, ResourceTypes
-from kubelite.api.selectors import SelectorError, parse_field_selector, parse_label_selector
 from kubelite.api.tables import TableError, TablePrinter, build_table, table_for
-from kubelite.apiserver import objects, scale
+from kubelite.apiserver import incoming, objects, scale
 from kubelite.apiserver.cache import WatchEvent
-from kubelite.apiserver.deletion import DeleteOptions
 from kubelite.apiserver.discovery import AGGREGATED_CONTENT_TYPE, Discovery, wants_aggregated
+from kubelite.apiserver.incoming import JSON, MAX_BODY
 from kubelite.apiserver.negotiation import View, partial, partial_list, view_for
 from kubelite.apiserver.objects import JSONObject
 from kubelite.apiserver.registry import Registry
-from kubelite.apiserver.selection import ListOptions
 
 log = logging.getLogger(__name__)
 
-JSON = "application/json"
-MAX_BODY = 3 * 1024 * 1024
 _PATCH_TYPES = {
     "application/json-patch+json": "json",
     "application/merge-patch+json": "merge",
@@ -187,19 +175,24 @@ class Router:
         method = request.method
         if not target.name:
             if method == "GET":
-                if _flag(request, "watch"):
+                if incoming.flag(request, "watch"):
                     return await self._watch(request, registry, target)
                 return await self._list(request, registry, target)
             if method == "POST":
-                body = await _body(request, kind=registry.resource.kind)
+                body = await incoming.read_body(request, kind=registry.resource.kind)
                 registry.check_type(body)
                 warnings = self._check_fields(request, registry.resource, body)
-                created = await registry.create(target.namespace, body, dry_run=_dry_run(request))
+                created = await registry.create(
+                    target.namespace, body, dry_run=incoming.dry_run(request)
+                )
                 return json_response(created, status=201, warnings=warnings)
             if method == "DELETE":
-                options = await _delete_options(request, self._openapi.definitions)
+                options = await incoming.delete_options(request, self._openapi.definitions)
                 deleted = await registry.delete_collection(
-                    target.namespace, _list_options(request), options, dry_run=options.dry_run
+                    target.namespace,
+                    incoming.list_options(request),
+                    options,
+                    dry_run=options.dry_run,
                 )
                 return json_response(deleted)
             raise errors.method_not_supported(registry.group_resource, _action(method))
@@ -211,17 +204,17 @@ class Router:
                 request, registry, await registry.get(target.namespace, target.name)
             )
         if method == "PUT":
-            body = await _body(request, kind=registry.resource.kind)
+            body = await incoming.read_body(request, kind=registry.resource.kind)
             registry.check_type(body)
             warnings = self._check_fields(request, registry.resource, body)
             updated = await registry.update(
-                target.namespace, target.name, body, dry_run=_dry_run(request)
+                target.namespace, target.name, body, dry_run=incoming.dry_run(request)
             )
             return json_response(updated, warnings=warnings)
         if method == "PATCH":
             return json_response(await self._patch(request, registry, target))
         if method == "DELETE":
-            options = await _delete_options(request, self._openapi.definitions)
+            options = await incoming.delete_options(request, self._openapi.definitions)
             deleted, gone = await registry.delete_object(
                 target.namespace, target.name, options, dry_run=options.dry_run
             )
@@ -249,7 +242,7 @@ class Router:
         self, request: web.BaseRequest, registry: Registry, target: Target
     ) -> web.Response:
         view = view_for(request.headers.get("Accept", ""), listing=True)
-        listed = await registry.list(target.namespace, _list_options(request))
+        listed = await registry.list(target.namespace, incoming.list_options(request))
         if view is View.PARTIAL:
             return json_response(partial_list(listed), content_type=view.content_type(listing=True))
         if view is View.TABLE:
@@ -283,15 +276,15 @@ class Router:
         self, request: web.BaseRequest, registry: Registry, target: Target
     ) -> web.StreamResponse:
         view = view_for(request.headers.get("Accept", ""))
-        options = _list_options(request, watch=True)
+        options = incoming.list_options(request, watch=True)
         initial: bool | None = None
         if "sendInitialEvents" in request.query:
-            initial = _flag(request, "sendInitialEvents")
+            initial = incoming.flag(request, "sendInitialEvents")
         # A bad request (selectors, resource version) raises here, answered as a
         # plain Status; once the stream has started, errors are ERROR events.
         events = registry.watch(target.namespace, options, initial_events=initial)
         encode = _event_encoder(view, table_for(registry.resource.group, registry.resource.plural))
-        timeout = _int(request, "timeoutSeconds") or 1800
+        timeout = incoming.integer(request, "timeoutSeconds") or 1800
         try:
             response = web.StreamResponse(headers={"Content-Type": JSON})
             response.enable_chunked_encoding()
@@ -316,7 +309,7 @@ class Router:
         if sub is None or sub.name not in ("status", "scale", "finalize"):
             raise errors.not_found(registry.group_resource, target.name)
         method = request.method
-        dry_run = _dry_run(request)
+        dry_run = incoming.dry_run(request)
         if sub.name == "finalize":
             if method != "PUT":
                 raise errors.method_not_supported(registry.group_resource, _action(method))
@@ -328,7 +321,7 @@ class Router:
             raise errors.method_not_supported(registry.group_resource, _action(method))
         if sub.name == "status":
             if method == "PUT":
-                body = await _body(request)
+                body = await incoming.read_body(request)
                 warnings = self._check_fields(request, registry.resource, body, required=False)
                 updated = await registry.update(
                     target.namespace, target.name, body, dry_run=dry_run, status=True
@@ -336,7 +329,7 @@ class Router:
                 return json_response(updated, warnings=warnings)
             return json_response(await self._patch(request, registry, target, status=True))
         if method == "PUT":
-            body = await _body(request)
+            body = await incoming.read_body(request)
             wanted = objects.metadata(body).get("resourceVersion")
 
             def rescale(current: JSONObject) -> JSONObject:
@@ -359,7 +352,7 @@ class Router:
         self, request: web.BaseRequest, registry: Registry, target: Target, dry_run: bool
     ) -> JSONObject:
         """A namespace's ``finalize``: a PUT that changes only ``spec.finalizers``."""
-        body = await _body(request)
+        body = await incoming.read_body(request)
         wanted = objects.metadata(body).get("resourceVersion")
         spec = body.get("spec")
         finalizers = spec.get("finalizers") if isinstance(spec, dict) else None
@@ -397,11 +390,11 @@ class Router:
         as Kubernetes' strategic merge path refuses them, 422 naming the patch.
         """
         mode = request.query.get("fieldValidation", "Warn") or "Warn"
-        if mode not in _FIELD_VALIDATION:
-            raise _invalid_option(
+        if mode not in incoming.FIELD_VALIDATION:
+            raise incoming.invalid_option(
                 request,
                 FieldError.not_supported(
-                    FieldPath.of("fieldValidation"), mode, ("", *sorted(_FIELD_VALIDATION))
+                    FieldPath.of("fieldValidation"), mode, ("", *sorted(incoming.FIELD_VALIDATION))
                 ),
             )
         definitions = self._openapi.definitions
@@ -493,7 +486,7 @@ class Router:
             return unview(current, result) if unview is not None else result
 
         return await registry.read_modify_write(
-            target.namespace, target.name, change, dry_run=_dry_run(request), status=status
+            target.namespace, target.name, change, dry_run=incoming.dry_run(request), status=status
         )
 
 
@@ -509,50 +502,8 @@ def _health(endpoint: str, check: list[str], request: web.BaseRequest) -> web.Re
     return web.Response(text="ok")
 
 
-_FIELD_VALIDATION = ("Ignore", "Warn", "Strict")
-_DELETE_OPTIONS = "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions"
-
-
 def _at(parts: list[str], index: int) -> str:
     return parts[index] if len(parts) > index else ""
-
-
-def _flag(request: web.BaseRequest, name: str) -> bool:
-    return request.query.get(name, "").lower() in ("true", "1")
-
-
-def _int(request: web.BaseRequest, name: str) -> int:
-    text = request.query.get(name, "")
-    if not text:
-        return 0
-    try:
-        return int(text)
-    except ValueError:
-        # Go's words, as Kubernetes passes them on.
-        raise errors.bad_request(f'strconv.ParseInt: parsing "{text}": invalid syntax') from None
-
-
-_OPTIONS_KINDS = {
-    "POST": "CreateOptions",
-    "PUT": "UpdateOptions",
-    "PATCH": "PatchOptions",
-    "DELETE": "DeleteOptions",
-}
-
-
-def _invalid_option(request: web.BaseRequest, problem: FieldError) -> errors.ApiError:
-    """A query option Kubernetes validates as part of the verb's options kind."""
-    kind = _OPTIONS_KINDS.get(request.method, "ListOptions")
-    return errors.invalid(errors.GroupKind(kind, "meta.k8s.io"), "", [problem])
-
-
-def _dry_run(request: web.BaseRequest, values: list[str] | None = None) -> bool:
-    values = request.query.getall("dryRun", []) if values is None else values
-    if any(v != "All" for v in values):
-        raise _invalid_option(
-            request, FieldError.not_supported(FieldPath.of("dryRun"), values, ("All",))
-        )
-    return bool(values)
 
 
 def _event_encoder(view: View, printer: TablePrinter) -> Callable[[WatchEvent], bytes]:
@@ -585,64 +536,6 @@ def _action(method: str) -> str:
     }.get(method, method.lower())
 
 
-_VERSION_MATCHES = ("Exact", "NotOlderThan", "")
-
-
-def _list_options(request: web.BaseRequest, *, watch: bool = False) -> ListOptions:
-    query = request.query
-    _check_version_match(request, query.get("resourceVersionMatch", ""), watch=watch)
-    try:
-        labels = parse_label_selector(query.get("labelSelector", ""))
-        fields = parse_field_selector(query.get("fieldSelector", ""))
-    except SelectorError as err:
-        raise errors.bad_request(str(err)) from err
-    limit = _int(request, "limit")
-    return ListOptions(
-        label_selector=labels,
-        field_selector=fields,
-        limit=max(limit, 0),
-        continue_token=query.get("continue", ""),
-        resource_version=query.get("resourceVersion", ""),
-        resource_version_match=query.get("resourceVersionMatch", ""),
-        allow_bookmarks=_flag(request, "allowWatchBookmarks"),
-    )
-
-
-def _check_version_match(request: web.BaseRequest, match: str, *, watch: bool) -> None:
-    """Kubernetes' rules for ``resourceVersionMatch``, which are not the same
-    for a watch (``validateWatchOptions``) as for a list.
-
-    A watch may name a match only with ``sendInitialEvents`` (a streaming
-    list, which kubectl delete and wait send without a resourceVersion), and
-    then only ``NotOlderThan``; a list only with a ``resourceVersion``.
-    """
-    if not match:
-        return
-    path = FieldPath.of("resourceVersionMatch")
-    if watch:
-        if "sendInitialEvents" not in request.query:
-            raise _invalid_option(
-                request,
-                FieldError.forbidden(
-                    path,
-                    "resourceVersionMatch is forbidden for watch unless sendInitialEvents "
-                    "is provided",
-                ),
-            )
-        if match != "NotOlderThan":
-            raise _invalid_option(request, FieldError.not_supported(path, match, ("NotOlderThan",)))
-        return
-    if match not in _VERSION_MATCHES:
-        raise _invalid_option(request, FieldError.not_supported(path, match, _VERSION_MATCHES))
-    if not request.query.get("resourceVersion"):
-        raise _invalid_option(
-            request,
-            FieldError.forbidden(
-                path, "resourceVersionMatch is forbidden unless resourceVersion is provided"
-            ),
-        )
-
-
 def _deleted_status(resource: ResourceType, obj: JSONObject) -> JSONObject:
     """What a DELETE answers for most types once the object is gone."""
     meta = objects.metadata(obj)
@@ -658,90 +551,3 @@ def _deleted_status(resource: ResourceType, obj: JSONObject) -> JSONObject:
         "status": "Success",
         "details": details,
     }
-
-
-async def _delete_options(
-    request: web.BaseRequest, definitions: BuiltinDefinitions
-) -> DeleteOptions:
-    """A DELETE's options: its body (a ``DeleteOptions``), then its query."""
-    body = await _body(request, required=False)
-    wrong = wrong_types(definitions, _DELETE_OPTIONS, body)
-    if wrong:
-        raise errors.bad_request(wrong[0].message)
-    query = request.query
-    grace: Any = body.get("gracePeriodSeconds")
-    if "gracePeriodSeconds" in query:
-        grace = _int(request, "gracePeriodSeconds")
-    if grace is not None and (isinstance(grace, bool) or not isinstance(grace, int)):
-        raise errors.bad_request(f"gracePeriodSeconds must be an integer, not {grace!r}")
-    orphan: Any = body.get("orphanDependents")
-    if "orphanDependents" in query:
-        orphan = _flag(request, "orphanDependents")
-    preconditions = body.get("preconditions")
-    dry_run = body.get("dryRun") or []
-    if not isinstance(dry_run, list):
-        raise errors.bad_request(f"dryRun must be a list of strings, not {dry_run!r}")
-    return DeleteOptions(
-        preconditions=preconditions if isinstance(preconditions, dict) else None,
-        grace_period=grace,
-        propagation=str(query.get("propagationPolicy") or body.get("propagationPolicy") or ""),
-        orphan_dependents=orphan if isinstance(orphan, bool) else None,
-        dry_run=_dry_run(request) or _dry_run(request, [str(v) for v in dry_run]),
-    )
-
-
-async def _body(request: web.BaseRequest, *, required: bool = True, kind: str = "") -> JSONObject:
-    """The request's body as an object; ``kind`` is what the endpoint expects, for
-    the words of Kubernetes' error when the body does not decode."""
-    raw = await request.read()
-    if not raw.strip():
-        if required:
-            raise errors.bad_request("the request body is empty")
-        return {}
-    content_type = request.headers.get("Content-Type", JSON).split(";")[0].strip()
-    unrecognized = f"the object provided is unrecognized (must be of type {kind}): " if kind else ""
-    try:
-        if content_type in ("application/yaml", "application/x-yaml"):
-            body: Any = yaml.safe_load(raw)
-        elif content_type in (JSON, ""):
-            body = orjson.loads(raw)
-        elif content_type == PROTOBUF:
-            body = decode_object(raw)
-        else:
-            raise errors.unsupported_media_type([JSON, "application/yaml", PROTOBUF])
-    except UnsupportedProtobufError as err:
-        accepted = [JSON, "application/yaml"]
-        raise errors.unsupported_media_type(accepted, message=str(err)) from err
-    except ProtobufError as err:
-        raise errors.bad_request(str(err)) from err
-    except orjson.JSONDecodeError as err:
-        detail = "unexpected end of JSON input" if err.pos >= len(raw.rstrip()) else str(err)
-        raise errors.bad_request(
-            f"{unrecognized}couldn't get version/kind; json parse error: {detail}"
-        ) from err
-    except yaml.YAMLError as err:
-        detail = " ".join(str(err).split())
-        raise errors.bad_request(
-            f"{unrecognized}error converting YAML to JSON: yaml: {detail}"
-        ) from err
-    if not isinstance(body, dict):
-        raise errors.bad_request(
-            f"{unrecognized}couldn't get version/kind; json parse error: json: cannot "
-            f"unmarshal {_go_json_type(body)} into Go value of type struct "
-            '{ APIVersion string "json:\\"apiVersion,omitempty\\""; '
-            'Kind string "json:\\"kind,omitempty\\"" }'
-        )
-    return body
-
-
-def _go_json_type(value: object) -> str:
-    """How Go's JSON decoder names the type of a value it cannot decode."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"

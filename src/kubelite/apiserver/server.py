@@ -22,7 +22,8 @@ from aiohttp.web_protocol import RequestHandler
 from kubelite.api.errors import AlreadyExistsError, NotFoundError
 from kubelite.api.resources import ResourceTypes
 from kubelite.apiserver.cache import WatchCache
-from kubelite.apiserver.http import MAX_BODY, Router
+from kubelite.apiserver.http import Router
+from kubelite.apiserver.incoming import MAX_BODY
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.services import API_SERVICE_IP
 from kubelite.store import Store
