@@ -28,15 +28,11 @@ from kubelite.api.errors import ErrorList, GroupKind, GroupResource
 from kubelite.api.field import FieldError, FieldPath
 from kubelite.api.resources import ResourceType
 from kubelite.api.selectors import FieldSelector
-from kubelite.api.strategy import prepare_for_create, prepare_for_update
+from kubelite.api.strategy import prepare_for_create
 from kubelite.api.validation import NameRule, generate_name, validate_object_meta
-from kubelite.apiserver import deletion, objects, selection, services
+from kubelite.apiserver import deletion, objects, selection, services, updates, watches
 from kubelite.apiserver.cache import (
-    CachedEvent,
-    CacheWatcher,
-    StoreFeed,
     WatchCache,
-    WatchEvent,
 )
 from kubelite.apiserver.deletion import DeleteOptions
 from kubelite.apiserver.objects import JSONObject
@@ -44,7 +40,6 @@ from kubelite.apiserver.selection import ListOptions
 from kubelite.store import (
     CompactedError,
     ConflictError,
-    EventType,
     FutureRevisionError,
     KeyExistsError,
     KeyNotFoundError,
@@ -56,15 +51,12 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 Items = list[JSONObject]
-Batch = list[WatchEvent]
 
 # How many times a read-modify-write retries when another writer got there first.
 _UPDATE_ATTEMPTS = 16
 # Names a generateName create tries before giving up with 409.
 _GENERATE_ATTEMPTS = 8
 _NO_OPTIONS = DeleteOptions()
-# ADDED events of a watch's initial state per batch written.
-_INITIAL_BATCH = 500
 # Store pages read while filtering a list by selectors.
 _SCAN_PAGE = 500
 
@@ -189,7 +181,7 @@ class Registry:
                 continue
             break
         return self._list_of(
-            [self._with_type(obj) for obj in items], revision, start if more else None
+            [self.with_type(obj) for obj in items], revision, start if more else None
         )
 
     async def _list_cached(
@@ -255,7 +247,7 @@ class Registry:
 
     async def create(self, namespace: str, body: JSONObject, *, dry_run: bool) -> JSONObject:
         self.check_type(body)
-        obj = self._with_type(dict(body))
+        obj = self.with_type(dict(body))
         meta = {**objects.metadata(obj)}
         obj["metadata"] = meta
         self._check_namespace(meta, namespace)
@@ -340,14 +332,15 @@ class Registry:
             current = objects.decode(kv)
             changed = change(current)
             if status:
-                updated = self._prepare_status_update(current, changed)
+                updated = updates.status_update(self.resource, current, changed)
             else:
-                updated = self._prepare_update(current, changed, namespace, name)
+                updated = updates.update(self.resource, current, changed, namespace, name)
+                self._validate(updated, deletion.check_new_finalizers(current, updated))
             if dry_run:
                 return objects.with_revision(updated, kv.mod_revision)
-            if _unchanged(current, updated):
+            if updates.unchanged(current, updated):
                 # As Kubernetes, an update that changes nothing writes nothing.
-                return self._with_type(current)
+                return self.with_type(current)
             try:
                 if deletion.should_delete(self.resource, updated):
                     event = await self.store.delete(key, revision=kv.mod_revision)
@@ -361,58 +354,6 @@ class Registry:
                 raise errors.not_found(self.group_resource, name) from None
             return self._written(key, updated, stored.mod_revision)
         raise errors.stale_conflict(self.group_resource, name)
-
-    def _prepare_update(
-        self, current: JSONObject, new: JSONObject, namespace: str, name: str
-    ) -> JSONObject:
-        obj = self._with_type(dict(new))
-        old_meta = objects.metadata(current)
-        meta = {**objects.metadata(obj)}
-        obj["metadata"] = meta
-        meta["name"] = name
-        if self.resource.namespaced:
-            meta["namespace"] = namespace
-        else:
-            meta.pop("namespace", None)
-        # What the server owns is kept whatever the client sent.
-        for owned in (
-            "uid",
-            "creationTimestamp",
-            "deletionTimestamp",
-            "deletionGracePeriodSeconds",
-            "generation",
-        ):
-            if owned in old_meta:
-                meta[owned] = old_meta[owned]
-            else:
-                meta.pop(owned, None)
-        meta.pop("resourceVersion", None)
-        if self.resource.subresource("status") is not None:
-            # The main endpoint does not change status; /status does.
-            if "status" in current:
-                obj["status"] = current["status"]
-            else:
-                obj.pop("status", None)
-        apply_defaults(self.resource.group, self.resource.plural, obj)
-        prepare_for_update(self.resource.group, self.resource.plural, obj)
-        if self._is_service:
-            services.keep_allocated(current, obj)
-        if self.resource.generation and _spec_changed(current, obj):
-            meta["generation"] = int(old_meta.get("generation") or 0) + 1
-        self._validate(obj, deletion.check_new_finalizers(current, obj))
-        return obj
-
-    def _prepare_status_update(self, current: JSONObject, new: JSONObject) -> JSONObject:
-        # As in Kubernetes, a status write changes the status and nothing else.
-        obj = self._with_type(dict(current))
-        obj["metadata"] = {
-            k: v for k, v in objects.metadata(current).items() if k != "resourceVersion"
-        }
-        if "status" in new:
-            obj["status"] = new["status"]
-        else:
-            obj.pop("status", None)
-        return obj
 
     async def delete(
         self,
@@ -512,7 +453,7 @@ class Registry:
 
     def watch(
         self, namespace: str, options: ListOptions, *, initial_events: bool | None = None
-    ) -> AsyncGenerator[Batch, None]:
+    ) -> AsyncGenerator[watches.Batch, None]:
         """Watch events, in batches: ADDED, MODIFIED, DELETED, BOOKMARK.
 
         Without a ``resourceVersion`` (or with "0") the current objects come first
@@ -531,105 +472,7 @@ class Registry:
             initial_events if initial_events is not None else options.resource_version in ("", "0")
         )
         revision = 0 if send_initial else selection.parse_revision(options.resource_version)
-        return self._events(namespace, options, initial_events, send_initial, revision)
-
-    async def _events(
-        self,
-        namespace: str,
-        options: ListOptions,
-        initial_events: bool | None,
-        send_initial: bool,
-        revision: int,
-    ) -> AsyncGenerator[Batch, None]:
-        prefix = objects.collection_prefix(self.resource, namespace)
-        source: CacheWatcher | StoreFeed | None = None
-        cache = self.cache
-        initial: Items = []
-        if cache is not None and cache.ready:
-            if send_initial:
-                # Fresh unless "0" asks for any recent state.
-                any_state = options.resource_version == "0"
-                target = 0 if any_state else await self.store.current_revision()
-                revision = await cache.wait_for(target)
-            if revision:
-                # No await from here until subscribed: the snapshot and the
-                # events after it meet exactly at ``revision``.
-                snapshot = list(cache.items(prefix)) if send_initial else []
-                source = cache.subscribe(prefix, revision)
-                if source is not None:
-                    initial = [obj for _, obj in snapshot if self.matches(obj, options)]
-        if source is None:
-            if send_initial:
-                listed = await self.list(
-                    namespace, ListOptions(options.label_selector, options.field_selector)
-                )
-                revision = int(listed["metadata"]["resourceVersion"])
-                initial = listed["items"]
-            source = StoreFeed(self._store_events(prefix, revision))
-        try:
-            for start in range(0, len(initial), _INITIAL_BATCH):
-                yield [WatchEvent("ADDED", obj) for obj in initial[start : start + _INITIAL_BATCH]]
-            if initial_events:
-                yield [WatchEvent("BOOKMARK", self._bookmark(revision, initial_events_end=True))]
-            while True:
-                batch = await source.batch(self.bookmark_interval)
-                if batch is None:
-                    return
-                if not batch:
-                    if options.allow_bookmarks:
-                        bookmark = self._bookmark(self._watch_revision())
-                        yield [WatchEvent("BOOKMARK", bookmark)]
-                    continue
-                converted = [c for c in (self._convert(e, options) for e in batch) if c is not None]
-                if converted:
-                    yield converted
-        finally:
-            await source.aclose()
-
-    def _watch_revision(self) -> int:
-        cache = self.cache
-        return cache.fresh_revision() if cache is not None else 0
-
-    async def _store_events(self, prefix: str, revision: int) -> AsyncGenerator[CachedEvent, None]:
-        """Events from the store itself, for watches the cache cannot serve."""
-        watch = self.store.watch(prefix, revision=revision)
-        try:
-            async with watch:
-                async for event in watch:
-                    new = self._with_type(objects.decode(event.kv)) if event.kv else None
-                    if event.type is EventType.DELETE:
-                        new = None
-                    old = self._with_type(objects.decode(event.prev)) if event.prev else None
-                    yield CachedEvent(event.revision, event.key, new, old)
-        except CompactedError as err:
-            raise errors.too_old_resource_version(revision, err.compacted) from err
-
-    def _convert(self, event: CachedEvent, options: ListOptions) -> WatchEvent | None:
-        """The watch event a store event is for a client with ``options``.
-
-        As in Kubernetes, an object that stops matching the selectors is DELETED
-        for that client, and one that starts matching is ADDED.
-        """
-        new, old = event.new, event.old
-        new_matches = new is not None and self.matches(new, options)
-        old_matches = old is not None and self.matches(old, options)
-        if new is None:
-            return event.as_type("DELETED") if old_matches else None
-        if new_matches:
-            return event.as_type("MODIFIED" if old_matches else "ADDED")
-        if old_matches:
-            return event.as_type("DELETED")
-        return None
-
-    def _bookmark(self, revision: int, *, initial_events_end: bool = False) -> JSONObject:
-        metadata: JSONObject = {"resourceVersion": str(revision)}
-        if initial_events_end:
-            metadata["annotations"] = {"k8s.io/initial-events-end": "true"}
-        return {
-            "kind": self.resource.kind,
-            "apiVersion": self.resource.group_version,
-            "metadata": metadata,
-        }
+        return watches.events(self, namespace, options, initial_events, send_initial, revision)
 
     # Helpers.
 
@@ -637,12 +480,12 @@ class Registry:
         """``obj``'s stored form; the cache is told, so that it need not decode it."""
         value = objects.encode(obj)
         if self.cache is not None:
-            self.cache.expect(key, value, self._with_type(obj))
+            self.cache.expect(key, value, self.with_type(obj))
         return value
 
     def _written(self, key: str, obj: JSONObject, revision: int) -> JSONObject:
         """``obj`` as stored at ``revision``."""
-        return self._with_type(objects.with_revision(obj, revision))
+        return self.with_type(objects.with_revision(obj, revision))
 
     def check_type(self, body: JSONObject) -> None:
         """400 for a body of another kind or version than the endpoint's."""
@@ -661,7 +504,8 @@ class Registry:
                 f"({internal}.{resource.kind}): unknown conversion"
             )
 
-    def _with_type(self, obj: JSONObject) -> JSONObject:
+    def with_type(self, obj: JSONObject) -> JSONObject:
+        """``obj`` with this type's kind and apiVersion set (in place)."""
         obj["kind"] = self.resource.kind
         obj["apiVersion"] = self.resource.group_version
         return obj
@@ -735,25 +579,3 @@ class Registry:
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
-
-
-def _spec_changed(old: JSONObject, new: JSONObject) -> bool:
-    """Whether ``generation`` moves: a change to anything but metadata and status."""
-    ignored = {"metadata", "status", "kind", "apiVersion"}
-    old_rest = {k: v for k, v in old.items() if k not in ignored}
-    new_rest = {k: v for k, v in new.items() if k not in ignored}
-    return old_rest != new_rest
-
-
-def _unchanged(current: JSONObject, updated: JSONObject) -> bool:
-    """Whether writing ``updated`` over ``current`` would store the same object."""
-    if current.keys() - {"kind", "apiVersion"} != updated.keys() - {"kind", "apiVersion"}:
-        return False
-    for key, value in updated.items():
-        if key == "metadata":
-            meta = objects.metadata(current)
-            if value != {k: v for k, v in meta.items() if k != "resourceVersion"}:
-                return False
-        elif key not in ("kind", "apiVersion") and current[key] != value:
-            return False
-    return True

@@ -1,0 +1,101 @@
+"""How an update's object is made from what the client sent and what is stored.
+
+Whatever the client sends, the server keeps what it owns: the object's name and
+namespace come from the URL; its ``uid``, creation time, deletion marks and
+``generation`` from the stored object; the main endpoint keeps the stored
+status and ``/status`` keeps everything else. ``generation`` moves when
+anything but metadata and status changes. An update that would store the same
+object is not written at all (:func:`unchanged`), as Kubernetes skips it.
+"""
+
+from __future__ import annotations
+
+from kubelite.api.defaults import apply_defaults
+from kubelite.api.resources import ResourceType
+from kubelite.api.strategy import prepare_for_update
+from kubelite.apiserver import objects, services
+from kubelite.apiserver.objects import JSONObject
+
+# What the server owns in metadata, kept from the stored object.
+_OWNED = (
+    "uid",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "generation",
+)
+_TYPE_FIELDS = frozenset({"kind", "apiVersion"})
+# Fields whose change does not move ``generation``.
+_NOT_SPEC = frozenset({"metadata", "status", "kind", "apiVersion"})
+
+
+def update(
+    resource: ResourceType, current: JSONObject, new: JSONObject, namespace: str, name: str
+) -> JSONObject:
+    """The object to store when ``new`` replaces ``current`` through the main endpoint."""
+    obj = _typed(resource, new)
+    old_meta = objects.metadata(current)
+    meta = {**objects.metadata(obj)}
+    obj["metadata"] = meta
+    meta["name"] = name
+    if resource.namespaced:
+        meta["namespace"] = namespace
+    else:
+        meta.pop("namespace", None)
+    for owned in _OWNED:
+        if owned in old_meta:
+            meta[owned] = old_meta[owned]
+        else:
+            meta.pop(owned, None)
+    meta.pop("resourceVersion", None)
+    if resource.subresource("status") is not None:
+        # The main endpoint does not change status; /status does.
+        if "status" in current:
+            obj["status"] = current["status"]
+        else:
+            obj.pop("status", None)
+    apply_defaults(resource.group, resource.plural, obj)
+    prepare_for_update(resource.group, resource.plural, obj)
+    if resource.plural == "services" and not resource.group:
+        services.keep_allocated(current, obj)
+    if resource.generation and spec_changed(current, obj):
+        meta["generation"] = int(old_meta.get("generation") or 0) + 1
+    return obj
+
+
+def status_update(resource: ResourceType, current: JSONObject, new: JSONObject) -> JSONObject:
+    """The object to store when ``new`` is written through ``/status``: the
+    stored object with ``new``'s status and nothing else of it."""
+    obj = _typed(resource, current)
+    obj["metadata"] = {k: v for k, v in objects.metadata(current).items() if k != "resourceVersion"}
+    if "status" in new:
+        obj["status"] = new["status"]
+    else:
+        obj.pop("status", None)
+    return obj
+
+
+def spec_changed(old: JSONObject, new: JSONObject) -> bool:
+    """Whether ``generation`` moves: a change to anything but metadata and status."""
+    old_rest = {k: v for k, v in old.items() if k not in _NOT_SPEC}
+    new_rest = {k: v for k, v in new.items() if k not in _NOT_SPEC}
+    return old_rest != new_rest
+
+
+def unchanged(current: JSONObject, updated: JSONObject) -> bool:
+    """Whether writing ``updated`` over ``current`` would store the same object."""
+    if current.keys() - _TYPE_FIELDS != updated.keys() - _TYPE_FIELDS:
+        return False
+    for key, value in updated.items():
+        if key == "metadata":
+            meta = objects.metadata(current)
+            if value != {k: v for k, v in meta.items() if k != "resourceVersion"}:
+                return False
+        elif key not in _TYPE_FIELDS and current[key] != value:
+            return False
+    return True
+
+
+def _typed(resource: ResourceType, obj: JSONObject) -> JSONObject:
+    """A shallow copy of ``obj`` with the type's kind and apiVersion."""
+    return {**obj, "kind": resource.kind, "apiVersion": resource.group_version}
