@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kubelite.api.defaults import apply_defaults, image_tag, pull_policy
+from kubelite.api.defaults import apply_defaults
+from kubelite.api.images import image_tag, pull_policy
 
 pytestmark = pytest.mark.timeout(30)
 
