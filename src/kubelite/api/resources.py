@@ -176,6 +176,19 @@ BUILT_IN: tuple[ResourceType, ...] = (
         generation=True,
     ),
     ResourceType("coordination.k8s.io", "v1", "Lease", "leases", "lease", True),
+    ResourceType(
+        "apiextensions.k8s.io",
+        "v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        "customresourcedefinition",
+        namespaced=False,
+        short_names=("crd", "crds"),
+        categories=("api-extensions",),
+        subresources=(_STATUS,),
+        # Kubernetes counts a CRD's spec changes in metadata.generation.
+        generation=True,
+    ),
     ResourceType("events.k8s.io", "v1", "Event", "events", "event", True, ("ev",)),
 )
 

@@ -57,6 +57,7 @@ def test_root_lists_every_group_version(documents: OpenAPIDocuments) -> None:
     assert list(root) == ["paths"]
     assert list(root["paths"]) == [
         "api/v1",
+        "apis/apiextensions.k8s.io/v1",
         "apis/apps/v1",
         "apis/coordination.k8s.io/v1",
         "apis/events.k8s.io/v1",

@@ -260,6 +260,36 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
             "limits": [{"type": "Container", "default": {"cpu": "500m"}, "max": {"memory": "1Gi"}}]
         },
     },
+    ("apiextensions.k8s.io", "CustomResourceDefinition"): {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "redises.cache.example.com"},
+        "spec": {
+            "group": "cache.example.com",
+            "scope": "Namespaced",
+            "names": {"plural": "redises", "kind": "Redis", "shortNames": ["rd"]},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "subresources": {"status": {}},
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "properties": {
+                                "spec": {
+                                    "type": "object",
+                                    "x-kubernetes-validations": [{"rule": "self.a <= 3"}],
+                                    "properties": {"a": {"type": "integer", "default": 1}},
+                                }
+                            },
+                        }
+                    },
+                }
+            ],
+        },
+    },
     ("coordination.k8s.io", "Lease"): {
         "apiVersion": "coordination.k8s.io/v1",
         "kind": "Lease",

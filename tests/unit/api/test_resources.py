@@ -25,6 +25,7 @@ def test_every_type_the_api_server_serves_is_described() -> None:
         ("apps/v1", "deployments"),
         ("apps/v1", "replicasets"),
         ("coordination.k8s.io/v1", "leases"),
+        ("apiextensions.k8s.io/v1", "customresourcedefinitions"),
         ("events.k8s.io/v1", "events"),
     }
 
@@ -62,6 +63,7 @@ def test_scopes_short_names_and_categories_match_kubernetes() -> None:
 def test_group_versions_list_core_first() -> None:
     assert ResourceTypes().group_versions() == [
         ("", "v1"),
+        ("apiextensions.k8s.io", "v1"),
         ("apps", "v1"),
         ("coordination.k8s.io", "v1"),
         ("events.k8s.io", "v1"),

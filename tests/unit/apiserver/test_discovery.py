@@ -186,6 +186,7 @@ def test_groups_are_listed_with_their_preferred_version(discovery: Discovery) ->
     assert [group["name"] for group in document["groups"]] == [
         "apps",
         "events.k8s.io",
+        "apiextensions.k8s.io",
         "coordination.k8s.io",
     ]
     assert document["groups"][0] == {
@@ -304,7 +305,7 @@ def test_aggregated_documents_contain_every_type(discovery: Discovery) -> None:
                     listed.add((group, served["version"], resource["resource"]))
     assert listed == {(r.group, r.version, r.plural) for r in ResourceTypes()}
     groups = [item["metadata"]["name"] for item in load(discovery.aggregated_groups())["items"]]
-    assert groups == ["apps", "events.k8s.io", "coordination.k8s.io"]
+    assert groups == ["apps", "events.k8s.io", "apiextensions.k8s.io", "coordination.k8s.io"]
 
 
 def test_legacy_and_aggregated_agree_on_every_type(discovery: Discovery) -> None:
@@ -338,7 +339,13 @@ def test_documents_are_cached_until_invalidated() -> None:
 
     discovery.invalidate()
     groups = [group["name"] for group in load(discovery.legacy_groups())["groups"]]
-    assert groups == ["apps", "events.k8s.io", "coordination.k8s.io", "cache.example.com"]
+    assert groups == [
+        "apps",
+        "events.k8s.io",
+        "apiextensions.k8s.io",
+        "coordination.k8s.io",
+        "cache.example.com",
+    ]
     assert legacy_entry(discovery, "cache.example.com", "v1", "redises/status")["kind"] == "Redis"
     redises = aggregated_resource(
         discovery.aggregated_groups(), "cache.example.com", "v1", "redises"

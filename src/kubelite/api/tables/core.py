@@ -219,5 +219,7 @@ SERVICE_ACCOUNTS: Final = TablePrinter(SERVICE_ACCOUNT_COLUMNS, service_account_
 NODES: Final = TablePrinter(NODE_COLUMNS, node_cells)
 LEASES: Final = TablePrinter(LEASE_COLUMNS, lease_cells)
 RESOURCE_QUOTAS: Final = TablePrinter(RESOURCE_QUOTA_COLUMNS, resource_quota_cells)
-# A LimitRange prints as any type without a printer, but it is one of Kubernetes' own.
+# A LimitRange and a CRD print as any type without a printer (NAME, CREATED AT), but
+# they are Kubernetes' own types.
 LIMIT_RANGES: Final = TablePrinter(DEFAULT.columns, DEFAULT.cells)
+CUSTOM_RESOURCE_DEFINITIONS: Final = TablePrinter(DEFAULT.columns, DEFAULT.cells)

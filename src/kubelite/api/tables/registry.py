@@ -31,6 +31,7 @@ BUILT_IN_PRINTERS: Final = MappingProxyType(
         ("apps", "deployments"): workloads.DEPLOYMENTS,
         ("apps", "replicasets"): workloads.REPLICA_SETS,
         ("coordination.k8s.io", "leases"): core.LEASES,
+        ("apiextensions.k8s.io", "customresourcedefinitions"): core.CUSTOM_RESOURCE_DEFINITIONS,
         ("events.k8s.io", "events"): events.EVENTS,
     }
 )
