@@ -37,9 +37,10 @@ from kubelite.api.patch import (
     apply_strategic,
 )
 from kubelite.api.resources import ResourceType, ResourceTypes
-from kubelite.api.tables import TableError, TablePrinter, build_table, table_for
+from kubelite.api.tables import TableError, TablePrinter, build_table
 from kubelite.apiserver import incoming, objects, scale
 from kubelite.apiserver.cache import WatchEvent
+from kubelite.apiserver.custom import ScalePaths
 from kubelite.apiserver.discovery import AGGREGATED_CONTENT_TYPE, Discovery, wants_aggregated
 from kubelite.apiserver.incoming import JSON, MAX_BODY
 from kubelite.apiserver.negotiation import View, partial, partial_list, view_for
@@ -181,7 +182,7 @@ class Router:
             if method == "POST":
                 body = await incoming.read_body(request, kind=registry.resource.kind)
                 registry.check_type(body)
-                warnings = self._check_fields(request, registry.resource, body)
+                warnings = self._check_fields(request, registry, body)
                 created = await registry.create(
                     target.namespace, body, dry_run=incoming.dry_run(request)
                 )
@@ -206,7 +207,7 @@ class Router:
         if method == "PUT":
             body = await incoming.read_body(request, kind=registry.resource.kind)
             registry.check_type(body)
-            warnings = self._check_fields(request, registry.resource, body)
+            warnings = self._check_fields(request, registry, body)
             updated = await registry.update(
                 target.namespace, target.name, body, dry_run=incoming.dry_run(request)
             )
@@ -247,7 +248,7 @@ class Router:
             return json_response(partial_list(listed), content_type=view.content_type(listing=True))
         if view is View.TABLE:
             table = build_table(
-                table_for(registry.resource.group, registry.resource.plural),
+                registry.printer,
                 listed["items"],
                 now=datetime.now(UTC),
                 include_object=request.query.get("includeObject", "Metadata"),
@@ -264,7 +265,7 @@ class Router:
             return json_response(partial(obj), content_type=view.content_type())
         if view is View.TABLE:
             table = build_table(
-                table_for(registry.resource.group, registry.resource.plural),
+                registry.printer,
                 [obj],
                 now=datetime.now(UTC),
                 include_object=request.query.get("includeObject", "Metadata"),
@@ -283,7 +284,7 @@ class Router:
         # A bad request (selectors, resource version) raises here, answered as a
         # plain Status; once the stream has started, errors are ERROR events.
         events = registry.watch(target.namespace, options, initial_events=initial)
-        encode = _event_encoder(view, table_for(registry.resource.group, registry.resource.plural))
+        encode = _event_encoder(view, registry.printer)
         timeout = incoming.integer(request, "timeoutSeconds") or 1800
         try:
             response = web.StreamResponse(headers={"Content-Type": JSON})
@@ -316,13 +317,14 @@ class Router:
             return json_response(await self._finalize(request, registry, target, dry_run))
         if method == "GET":
             obj = await registry.get(target.namespace, target.name)
-            return json_response(scale.to_scale(obj) if sub.name == "scale" else obj)
+            shown = scale.to_scale(obj, _scale_paths(registry)) if sub.name == "scale" else obj
+            return json_response(shown)
         if method not in ("PUT", "PATCH"):
             raise errors.method_not_supported(registry.group_resource, _action(method))
         if sub.name == "status":
             if method == "PUT":
                 body = await incoming.read_body(request)
-                warnings = self._check_fields(request, registry.resource, body, required=False)
+                warnings = self._check_fields(request, registry, body, required=False)
                 updated = await registry.update(
                     target.namespace, target.name, body, dry_run=dry_run, status=True
                 )
@@ -335,16 +337,21 @@ class Router:
             def rescale(current: JSONObject) -> JSONObject:
                 if wanted and wanted != objects.metadata(current).get("resourceVersion"):
                     raise errors.stale_conflict(registry.group_resource, target.name)
-                return scale.with_replicas(current, body)
+                return scale.with_replicas(current, body, _scale_paths(registry))
 
             updated = await registry.read_modify_write(
                 target.namespace, target.name, rescale, dry_run=dry_run
             )
         else:
+            paths = _scale_paths(registry)
             updated = await self._patch(
-                request, registry, target, view=scale.to_scale, unview=scale.with_replicas
+                request,
+                registry,
+                target,
+                view=lambda obj: scale.to_scale(obj, paths),
+                unview=lambda obj, body: scale.with_replicas(obj, body, paths),
             )
-        return json_response(scale.to_scale(updated))
+        return json_response(scale.to_scale(updated, _scale_paths(registry)))
 
     # Writes.
 
@@ -372,7 +379,7 @@ class Router:
     def _check_fields(
         self,
         request: web.BaseRequest,
-        resource: ResourceType,
+        registry: Registry,
         obj: JSONObject,
         *,
         required: bool = True,
@@ -397,6 +404,17 @@ class Router:
                     FieldPath.of("fieldValidation"), mode, ("", *sorted(incoming.FIELD_VALIDATION))
                 ),
             )
+        resource = registry.resource
+        custom = registry.custom
+        if custom is not None:
+            # A custom kind: pruned and defaulted along its CRD's schema; the schema's
+            # violations are the registry's to refuse, with every cause.
+            dropped = [
+                f"unknown field {orjson.dumps(path).decode()}" for path in custom.prepare(obj)
+            ]
+            if dropped and mode == "Strict":
+                raise errors.bad_request("strict decoding error: " + ", ".join(dropped))
+            return dropped if mode == "Warn" else []
         definitions = self._openapi.definitions
         root = definitions.by_kind(resource.group, resource.version, resource.kind)
         if root is None:
@@ -470,7 +488,7 @@ class Router:
             if view is None:
                 self._check_fields(
                     request,
-                    resource,
+                    registry,
                     result,
                     required=not status,
                     patched=True,
@@ -488,6 +506,11 @@ class Router:
         return await registry.read_modify_write(
             target.namespace, target.name, change, dry_run=incoming.dry_run(request), status=status
         )
+
+
+def _scale_paths(registry: Registry) -> ScalePaths | None:
+    """Where a custom kind keeps its replicas; None for a built-in workload."""
+    return registry.custom.scale if registry.custom is not None else None
 
 
 def _health(endpoint: str, check: list[str], request: web.BaseRequest) -> web.Response:

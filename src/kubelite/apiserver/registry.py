@@ -29,11 +29,13 @@ from kubelite.api.field import FieldError, FieldPath
 from kubelite.api.resources import ResourceType
 from kubelite.api.selectors import FieldSelector
 from kubelite.api.strategy import prepare_for_create
+from kubelite.api.tables import TablePrinter, table_for
 from kubelite.api.validation import NameRule, generate_name, validate_object_meta
 from kubelite.apiserver import deletion, objects, selection, services, updates, watches
 from kubelite.apiserver.cache import (
     WatchCache,
 )
+from kubelite.apiserver.custom import CustomKind, Validate
 from kubelite.apiserver.deletion import DeleteOptions
 from kubelite.apiserver.objects import JSONObject
 from kubelite.apiserver.selection import ListOptions
@@ -75,11 +77,16 @@ class Registry:
         *,
         clock: Clock = _utcnow,
         cache: WatchCache | None = None,
+        custom: CustomKind | None = None,
     ) -> None:
         self.store = store
         self.resource = resource
         self.clock = clock
         self.cache = cache
+        # What a CRD adds to a custom type; replaced whole when the CRD changes.
+        self.custom = custom
+        # Checks of this type's own, beyond metadata: a CRD's definition rules.
+        self.validator: Validate | None = None
         # The namespaces' cache, to check the namespace of a create without a read.
         self.namespaces: WatchCache | None = None
         self._is_service = resource.plural == "services" and not resource.group
@@ -87,11 +94,23 @@ class Registry:
         self.bookmark_interval = 60.0
         self.group_resource = GroupResource(resource.plural, resource.group)
         self.group_kind = GroupKind(resource.kind, resource.group)
-        self.supported_fields = (
-            "metadata.name",
-            "metadata.namespace",
-            *selection.FIELDS.get((resource.group, resource.plural), ()),
+
+    @property
+    def supported_fields(self) -> tuple[str, ...]:
+        """The fields a field selector may name on this type."""
+        own = (
+            self.custom.selectable_fields
+            if self.custom is not None
+            else selection.FIELDS.get((self.resource.group, self.resource.plural), ())
         )
+        return ("metadata.name", "metadata.namespace", *own)
+
+    @property
+    def printer(self) -> TablePrinter:
+        """How this type prints as a Table."""
+        if self.custom is not None:
+            return self.custom.printer
+        return table_for(self.resource.group, self.resource.plural)
 
     # Reading.
 
@@ -335,7 +354,9 @@ class Registry:
                 updated = updates.status_update(self.resource, current, changed)
             else:
                 updated = updates.update(self.resource, current, changed, namespace, name)
-                self._validate(updated, deletion.check_new_finalizers(current, updated))
+                self._validate(
+                    updated, deletion.check_new_finalizers(current, updated), old=current
+                )
             if dry_run:
                 return objects.with_revision(updated, kv.mod_revision)
             if updates.unchanged(current, updated):
@@ -477,7 +498,12 @@ class Registry:
     # Helpers.
 
     def _encode(self, key: str, obj: JSONObject) -> bytes:
-        """``obj``'s stored form; the cache is told, so that it need not decode it."""
+        """``obj``'s stored form; the cache is told, so that it need not decode it.
+        A custom object is stored labelled with its CRD's storage version."""
+        custom = self.custom
+        if custom is not None and custom.storage_version != self.resource.version:
+            group = self.resource.group
+            obj = {**obj, "apiVersion": f"{group}/{custom.storage_version}"}
         value = objects.encode(obj)
         if self.cache is not None:
             self.cache.expect(key, value, self.with_type(obj))
@@ -551,7 +577,11 @@ class Registry:
                 "being terminated",
             )
 
-    def _validate(self, obj: JSONObject, found: Sequence[FieldError] = ()) -> None:
+    def _validate(
+        self, obj: JSONObject, found: Sequence[FieldError] = (), *, old: JSONObject | None = None
+    ) -> None:
+        """422 Invalid for every problem: the metadata's, ``found``, and those of
+        the type's own rules (``old`` is the stored object on an update)."""
         meta = objects.metadata(obj)
         rule = (
             NameRule.DNS1123_LABEL
@@ -574,6 +604,10 @@ class Registry:
             )
         )
         problems.extend(found)
+        if self.custom is not None:
+            problems.extend(self.custom.validate(obj, old))
+        if self.validator is not None:
+            problems.extend(self.validator(obj, old))
         problems.raise_invalid(self.group_kind, str(meta.get("name") or ""))
 
 
