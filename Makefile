@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck unit bench bench-apiserver clean
+.PHONY: install run test lint typecheck unit bench bench-apiserver bench-crd clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ bench: install
 
 bench-apiserver: install
 	$(BIN)/python -m bench.apiserver
+
+bench-crd: install
+	$(BIN)/python -m bench.crd
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -201,7 +201,7 @@ def _get(port: int, path: str, seconds: float, *, use_wrk: bool) -> dict[str, An
     return _client("bench.http_load", "load", port, path, CONNECTIONS, seconds)
 
 
-def _load(*args: str | int | float) -> dict[str, Any]:
+def load_client(*args: str | int | float) -> dict[str, Any]:
     return _client("bench.apiserver_load", *args)
 
 
@@ -244,7 +244,7 @@ def measure_starts(results: Results, settings: Settings, scratch: Path) -> None:
             server.stop()
 
 
-def _create_namespace(server: Kubelite, name: str) -> None:
+def create_namespace(server: Kubelite, name: str) -> None:
     status, body = server.call("POST", "/api/v1/namespaces", {"metadata": {"name": name}})
     if status != 201:
         raise RuntimeError(f"creating namespace {name} answered {status}: {body[:200]!r}")
@@ -269,8 +269,8 @@ def _measure_server(results: Results, settings: Settings, scratch: Path, ceiling
         if status != 201:
             raise RuntimeError(f"creating bench-0 answered {status}: {body[:200]!r}")
         results.pod_bytes = len(server.call("GET", POD_PATH)[1])
-        _create_namespace(server, CREATE_NAMESPACE)
-        _create_namespace(server, WATCH_NAMESPACE)
+        create_namespace(server, CREATE_NAMESPACE)
+        create_namespace(server, WATCH_NAMESPACE)
 
         for number in range(settings.rounds):
             _progress(f"round {number + 1} of {settings.rounds}: ceiling, get, create")
@@ -278,20 +278,22 @@ def _measure_server(results: Results, settings: Settings, scratch: Path, ceiling
             results.ceiling.append(_get(ceiling.port, "/fixed", seconds, use_wrk=settings.wrk))
             results.get.append(_get(server.port, POD_PATH, seconds, use_wrk=settings.wrk))
             results.create.append(
-                _load("create", server.port, CREATE_NAMESPACE, f"r{number}-", CONNECTIONS, seconds)
+                load_client(
+                    "create", server.port, CREATE_NAMESPACE, f"r{number}-", CONNECTIONS, seconds
+                )
             )
         phases = results.memory_phases
         phases["creates"] = memory_mb(server.process.pid)["VmRSS"]
 
         _progress(f"filling default to {settings.list_pods:,} pods")
-        results.fill = _load(
+        results.fill = load_client(
             "fill", server.port, "default", "bench-", 1, settings.list_pods - 1, CONNECTIONS
         )
         phases["fill"] = memory_mb(server.process.pid)["VmRSS"]
         _progress("lists")
         runs = settings.list_runs
-        results.list_json = _load("list", server.port, LIST_PATH, runs)
-        results.list_table = _load("list", server.port, LIST_PATH, runs, TABLE_ACCEPT)
+        results.list_json = load_client("list", server.port, LIST_PATH, runs)
+        results.list_table = load_client("list", server.port, LIST_PATH, runs, TABLE_ACCEPT)
         phases["lists"] = memory_mb(server.process.pid)["VmRSS"]
 
         _progress(f"watch: {settings.watchers} watchers, {settings.watch_rate:g} creates/s")
@@ -327,7 +329,7 @@ def _watch(port: int, settings: Settings) -> tuple[dict[str, Any], dict[str, Any
         line = watchers.stdout.readline()
         if line.strip() != "ready":
             raise RuntimeError(f"the watchers did not start: {line!r}")
-        writer = _load(
+        writer = load_client(
             "write",
             port,
             WATCH_NAMESPACE,

@@ -29,6 +29,7 @@ import asyncio
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, cast
 
 import httptools
@@ -234,11 +235,33 @@ def _latency(samples: list[float]) -> dict[str, float]:
     return {"p50_ms": summary.p50 * 1000, "p99_ms": summary.p99 * 1000}
 
 
+class BodyTemplate:
+    """Any JSON body POSTed to ``path``, with ``@NAME@`` replaced per request."""
+
+    def __init__(self, port: int, path: str, body: bytes) -> None:
+        if _NAME not in body:
+            raise ValueError("the body has no @NAME@ to replace")
+        self._body = body
+        self._head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+        ).encode()
+
+    def request(self, name: bytes, sent: float | None = None) -> bytes:
+        body = self._body.replace(_NAME, name)
+        return self._head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
 async def create(
-    port: int, namespace: str, prefix: str, connections: int, seconds: float
+    port: int,
+    namespace: str,
+    prefix: str,
+    connections: int,
+    seconds: float,
+    template: _Template | BodyTemplate | None = None,
 ) -> dict[str, Any]:
-    """A closed loop of creates of distinct pods for ``seconds``."""
-    template = _Template(port, namespace)
+    """A closed loop of creates of distinct pods (or of ``template``'s objects)
+    for ``seconds``."""
+    template = template or _Template(port, namespace)
     pool = await _connect(port, connections)
     latencies: list[float] = []
     errors: list[int] = []
@@ -488,6 +511,10 @@ def main() -> None:
     port = int(args[0])
     if command == "create":
         coro = create(port, args[1], args[2], int(args[3]), float(args[4]))
+    elif command == "create-body":
+        # PORT PATH BODY-FILE PREFIX CONNECTIONS SECONDS
+        body = BodyTemplate(port, args[1], Path(args[2]).read_bytes())
+        coro = create(port, "", args[3], int(args[4]), float(args[5]), template=body)
     elif command == "fill":
         coro = fill(port, args[1], args[2], int(args[3]), int(args[4]), int(args[5]))
     elif command == "list":

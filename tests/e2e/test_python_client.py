@@ -26,24 +26,22 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import pytest
-from kubernetes import client, config, watch
+from kubernetes import client
 
 from kubelite.apiserver.server import ApiServer
 from kubelite.cli.main import write_kubeconfig
 from kubelite.store.sqlite import SqliteStore
 from kubelite.testing.kubectl import KubeliteServer
+from kubelite.testing.pyclient import REQUEST_TIMEOUT, load_configuration, stream
 
 pytestmark = pytest.mark.timeout(120)
 
 T = TypeVar("T")
-
-# Bounds every request, so that a server that never answers fails the test.
-REQUEST_TIMEOUT = 10.0
 
 
 class _HasMetadata(Protocol):
@@ -65,29 +63,6 @@ def status_of(err: client.ApiException) -> dict[str, Any]:
     body: dict[str, Any] = json.loads(err.body or "{}")
     assert body.get("kind") == "Status", err.body
     return body
-
-
-def load_configuration(kubeconfig: Path) -> client.Configuration:
-    configuration = client.Configuration()
-    config.load_kube_config(  # type: ignore[no-untyped-call]
-        config_file=str(kubeconfig),
-        client_configuration=configuration,
-        persist_config=False,
-    )
-    # A request that times out fails at once instead of being sent again.
-    configuration.retries = 0
-    return configuration
-
-
-def stream(
-    func: Callable[..., Any], *args: Any, **kwargs: Any
-) -> tuple[watch.Watch, Iterator[dict[str, Any]]]:
-    """``watch.Watch().stream(func, ...)``, each read bounded by REQUEST_TIMEOUT."""
-    watcher = watch.Watch()  # type: ignore[no-untyped-call]
-    events = watcher.stream(  # type: ignore[no-untyped-call]
-        func, *args, _request_timeout=REQUEST_TIMEOUT, **kwargs
-    )
-    return watcher, events
 
 
 def take(events: Iterator[dict[str, Any]], count: int) -> list[tuple[str, str]]:
