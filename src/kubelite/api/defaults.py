@@ -59,6 +59,7 @@ from collections.abc import Callable, Iterator
 from itertools import chain
 from typing import Any, Final, TypeGuard
 
+from kubelite.api.crd.names import apply_definition_defaults
 from kubelite.api.images import pull_policy
 
 # The one address family of kubelite's service network.
@@ -529,4 +530,5 @@ _DEFAULTERS: Final[dict[tuple[str, str], Callable[[dict[str, Any]], None]]] = {
     ("", "secrets"): _default_secret,
     ("apps", "deployments"): _default_deployment,
     ("apps", "replicasets"): _default_replica_set,
+    ("apiextensions.k8s.io", "customresourcedefinitions"): apply_definition_defaults,
 }

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 from kubelite.api import quantity
+from kubelite.api.crd.names import prepare_definition_create
 
 __all__ = ["NAMESPACE_NAME_LABEL", "prepare_for_create", "prepare_for_update", "qos_class"]
 
@@ -159,6 +160,7 @@ _ON_CREATE: Final[dict[tuple[str, str], Prepare]] = {
     ("", "services"): _reset_status({"loadBalancer": {}}),
     ("apps", "deployments"): _reset_status({}),
     ("apps", "replicasets"): _reset_status({"replicas": 0}),
+    ("apiextensions.k8s.io", "customresourcedefinitions"): prepare_definition_create,
 }
 _ON_WRITE: Final[dict[tuple[str, str], Prepare]] = {
     ("", "namespaces"): _name_namespace,

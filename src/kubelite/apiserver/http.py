@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -90,10 +90,23 @@ class Router:
     """Routes every request of the Kubernetes REST API to its handler."""
 
     def __init__(self, registries: dict[tuple[str, str, str], Registry], types: ResourceTypes):
+        # Both are shared with the server, which adds and removes custom types.
         self._registries = registries
         self._types = types
         self._discovery = Discovery(types)
-        self._openapi = OpenAPIDocuments(types)
+        self._openapi = OpenAPIDocuments(types, custom_schema=self._custom_schema)
+
+    def types_changed(self) -> None:
+        """The served types or a custom type's schema changed: discovery and
+        OpenAPI are rebuilt when next asked for."""
+        self._discovery.invalidate()
+        self._openapi.invalidate()
+
+    def _custom_schema(self, resource: ResourceType) -> Mapping[str, Any] | None:
+        registry = self._registries.get((resource.group, resource.version, resource.plural))
+        if registry is None or registry.custom is None:
+            return None
+        return registry.custom.schema
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         try:

@@ -285,6 +285,8 @@ class Registry:
             meta.pop("generation", None)
         apply_defaults(self.resource.group, self.resource.plural, obj)
         prepare_for_create(self.resource.group, self.resource.plural, obj)
+        if self.custom is not None and self.resource.subresource("status") is not None:
+            obj.pop("status", None)  # a custom object's status is /status's to write
         problems = await self._allocate(obj)
         generated = not meta.get("name") and bool(meta.get("generateName"))
         attempts = _GENERATE_ATTEMPTS if generated else 1

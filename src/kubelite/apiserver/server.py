@@ -22,6 +22,7 @@ from aiohttp.web_protocol import RequestHandler
 from kubelite.api.errors import AlreadyExistsError, NotFoundError
 from kubelite.api.resources import ResourceTypes
 from kubelite.apiserver.cache import WatchCache
+from kubelite.apiserver.crds import CRDS, CrdServing, validate_crd
 from kubelite.apiserver.http import Router
 from kubelite.apiserver.incoming import MAX_BODY
 from kubelite.apiserver.registry import Registry
@@ -47,6 +48,14 @@ class ApiServer:
             for c in self.caches
         }
         self.router = Router(self.registries, self.types)
+        self.crds = CrdServing(
+            store,
+            self.types,
+            self.registries,
+            changed=self.router.types_changed,
+            namespaces=lambda: self.registries[("", "v1", "namespaces")].cache,
+        )
+        self.registries[CRDS].validator = validate_crd
         self._runner: web.ServerRunner | None = None
         self._freezer: asyncio.Task[None] | None = None
 
@@ -109,6 +118,7 @@ class ApiServer:
         namespaces = self.registries[("", "v1", "namespaces")].cache
         for registry in self.registries.values():
             registry.namespaces = namespaces
+        await self.crds.start()
         # The caches hold every object for as long as the server runs: keep the
         # collector from walking them again and again (see _freeze_periodically).
         gc.freeze()
@@ -134,6 +144,7 @@ class ApiServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        await self.crds.stop()
         await asyncio.gather(*(cache.stop() for cache in self.caches))
 
 
