@@ -134,7 +134,7 @@ def wait_served(server: Kubelite, index: int) -> dict[str, float]:
             status, body = server.call(
                 "GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{plural}.{GROUP}"
             )
-            conditions = json.loads(body).get("status", {}).get("conditions", [])
+            conditions = json.loads(body).get("status", {}).get("conditions") or []
             if any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
                 established = now
         time.sleep(0.001)

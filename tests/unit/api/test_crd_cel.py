@@ -408,3 +408,35 @@ def test_field_path_errors(path: str, error: str) -> None:
     )
     found = compile_errors(schema, FieldPath())
     assert [error.detail for error in found] == [f"fieldPath must be a valid path: {error}"]
+
+
+# -- rules that read a few fields of a large object -------------------------------
+
+
+def test_a_rule_reading_named_fields_sees_them_and_their_absence() -> None:
+    schema = spec_schema(
+        rule("self.a <= self.b"), rule("!has(self.c) || self.c > 0"), a=INT, b=INT, c=INT, d=INT
+    )
+    assert errors(schema, {"spec": {"a": 1, "b": 2, "d": 9}}) == []
+    assert errors(schema, {"spec": {"a": 3, "b": 2, "c": 0, "d": 9}}) == [
+        'spec: Invalid value: "object": failed rule: self.a <= self.b',
+        'spec: Invalid value: "object": failed rule: !has(self.c) || self.c > 0',
+    ]
+
+
+def test_a_rule_on_the_whole_object_sees_every_field() -> None:
+    # A method on self (size, all) and self in a comparison see the object whole,
+    # even where a field has the method's name.
+    for text in ("self.size() == 3", "self.all(k, k != 'x')", "self != {'a': 1}"):
+        schema = spec_schema(rule(text), a=INT, b=INT, c=INT)
+        assert errors(schema, {"spec": {"a": 1, "b": 2, "c": 3}}) == [], text
+    named = spec_schema(rule("self.size() == 2"), size=INT, other=INT)
+    assert errors(named, {"spec": {"size": 1, "other": 2}}) == []
+
+
+def test_a_transition_rule_reads_the_same_fields_of_the_old_object() -> None:
+    schema = spec_schema(rule("self.a == oldSelf.a", message="a is immutable"), a=INT, b=INT)
+    assert errors(schema, {"spec": {"a": 1, "b": 5}}, {"spec": {"a": 1, "b": 4}}) == []
+    assert errors(schema, {"spec": {"a": 2, "b": 4}}, {"spec": {"a": 1, "b": 4}}) == [
+        'spec: Invalid value: "object": a is immutable'
+    ]

@@ -278,6 +278,10 @@ class _Node:
     rules: tuple[_Rule, ...]
     env: Any  # makes the node's Activation; None without rules
     convert: Convert | None
+    # The only fields of an object that the rules read (``self.a``, ``oldSelf.b``);
+    # None when they may read more. Converting values to CEL is most of a rule's
+    # cost, so only these are converted.
+    used: frozenset[str] | None
     transition: bool  # some rule uses oldSelf
     properties: tuple[tuple[str, _Node], ...]
     items: _Node | None
@@ -306,12 +310,37 @@ def _build(schema: Mapping[str, Any]) -> _Node | None:
         rules=rules,
         env=_envs(decl)[1] if rules else None,
         convert=_converter(schema) if rules else None,
+        used=_fields_used(raws, schema) if rules else None,
         transition=any(rule.uses_old_self for rule in rules),
         properties=properties,
         items=item_node,
         values=value_node,
         list_keys=None if keys is None else tuple(map(str, keys)),
     )
+
+
+# ``self`` or ``oldSelf``, and the field it selects, if any; a call after the
+# name (``self.size()``, ``self.all(...)``) is a method, not a field.
+_SELF_USE: Final = re.compile(r"\b(?:self|oldSelf)\b(?:\s*\.\s*([A-Za-z_]\w*)(\s*\()?)?")
+
+
+def _fields_used(raws: list[Mapping[str, Any]], schema: Mapping[str, Any]) -> frozenset[str] | None:
+    """The declared fields of an object node that its rules and message
+    expressions read, when each use of ``self`` and ``oldSelf`` selects one;
+    None when a rule may see the whole object (``self.size()``, ``self['a']``,
+    ``self == oldSelf``), or the node is no object with properties."""
+    declared = schema.get("properties")
+    if schema.get("type") != "object" or not isinstance(declared, Mapping):
+        return None
+    used: set[str] = set()
+    for raw in raws:
+        for key in ("rule", "messageExpression"):
+            for match in _SELF_USE.finditer(str(raw.get(key) or "")):
+                name, call = match[1], match[2]
+                if name is None or call is not None or name not in declared:
+                    return None
+                used.add(name)
+    return frozenset(used)
 
 
 def _error(kind: ErrorType, path: FieldPath, type_name: str, detail: str) -> FieldError:
@@ -353,6 +382,10 @@ def _evaluate(
     node: _Node, value: object, old: object, at: FieldPath, out: list[FieldError]
 ) -> None:
     convert = node.convert or (lambda v: v)
+    if node.used is not None:
+        fields = node.used
+        value = _only(value, fields)
+        old = _only(old, fields)
     has_old = old is not None and node.transition
     data = {"self": convert(value), "_hasOldSelf": has_old}
     if has_old:
@@ -379,6 +412,12 @@ def _evaluate(
         detail = (_message(rule, activation) if rule.message_program else "") or rule.detail
         path = at.child(rule.field_path) if rule.field_path else at
         out.append(_error(rule.reason, path, node.type_name, detail))
+
+
+def _only(value: object, fields: frozenset[str]) -> object:
+    if type(value) is not dict:
+        return value
+    return {key: value[key] for key in fields if key in value}
 
 
 def _list_key(item: object, keys: tuple[str, ...]) -> tuple[str, ...]:
