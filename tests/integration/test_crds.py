@@ -486,3 +486,27 @@ async def test_a_cluster_scoped_kind(api: Api) -> None:
     assert "namespace" not in created["metadata"]
     status, _ = await api.call("GET", ITEMS)
     assert status == 404
+
+
+async def test_custom_kinds_and_their_objects_survive_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    for attempt in range(2):
+        store = await SqliteStore.open(path)
+        server = ApiServer(store)
+        port = await server.start("127.0.0.1", 0)
+        try:
+            async with aiohttp.ClientSession() as session:
+                api = Api(session, f"http://127.0.0.1:{port}")
+                if attempt == 0:
+                    await api.ok("POST", CRDS, item_crd())
+                    await api.established(f"items.{GROUP}")
+                    await api.ok("POST", ITEMS, item("kept", count=4))
+                else:
+                    # Served from the first request on: no wait for the CRD.
+                    kept = await api.ok("GET", f"{ITEMS}/kept")
+                    assert kept["spec"]["count"] == 4
+                    status, body = await api.call("POST", ITEMS, item("bad", count=-1))
+                    assert status == 422, body
+        finally:
+            await server.stop()
+            await store.close()

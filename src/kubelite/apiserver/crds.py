@@ -86,6 +86,7 @@ class CrdServing:
         self._served: dict[str, list[_Served]] = {}
         self._task: asyncio.Task[None] | None = None
         self._cleanups: dict[str, asyncio.Task[None]] = {}
+        self._starting: set[asyncio.Task[None]] = set()
 
     @property
     def crds(self) -> Registry:
@@ -102,7 +103,9 @@ class CrdServing:
         self._task = asyncio.create_task(self._follow(cache, revision), name="crd-serving")
 
     async def stop(self) -> None:
-        tasks = [t for t in (self._task, *self._cleanups.values()) if t is not None]
+        tasks = [
+            t for t in (self._task, *self._cleanups.values(), *self._starting) if t is not None
+        ]
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -198,7 +201,10 @@ class CrdServing:
                 self._types.add(resource)
                 self._registries[(resource.group, resource.version, resource.plural)] = registry
                 current[version] = _Served(resource, cache, registry)
-                asyncio.get_running_loop().create_task(cache.start())
+                # Served at once: until its cache has loaded, the registry reads the store.
+                starting = asyncio.create_task(cache.start(), name=f"crd-cache-{name}")
+                self._starting.add(starting)
+                starting.add_done_callback(self._starting.discard)
                 added = True
             else:
                 existing.registry.custom = kind
