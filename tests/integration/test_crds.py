@@ -312,6 +312,15 @@ async def test_status_is_its_subresources_to_write(items: Api) -> None:
     assert written["spec"]["count"] == 1
     assert written["metadata"]["generation"] == 1
 
+    status, body = await api.call("PUT", f"{ITEMS}/a/status", {**written, "status": {"count": "x"}})
+    assert status == 422, body
+    assert causes(body) == [
+        (
+            "status.count",
+            'Invalid value: "string": status.count in body must be of type integer: "string"',
+        )
+    ]
+
     main = {**written, "status": {"count": 100}}
     main["spec"] = {**written["spec"], "count": 4}
     updated = await api.ok("PUT", f"{ITEMS}/a", main)

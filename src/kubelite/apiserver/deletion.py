@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from kubelite.api import errors
-from kubelite.api.errors import GroupKind
+from kubelite.api.errors import GroupKind, GroupResource
 from kubelite.api.field import FieldError, FieldPath
 from kubelite.api.resources import ResourceType
 from kubelite.apiserver import objects
@@ -173,3 +173,27 @@ def _spec_finalizers(obj: JSONObject) -> list[Any]:
     spec = obj.get("spec")
     found = spec.get("finalizers") if isinstance(spec, dict) else None
     return found if isinstance(found, list) else []
+
+
+def check_preconditions(
+    resource: GroupResource, current: JSONObject, wanted: JSONObject, name: str
+) -> None:
+    """409 Conflict when a delete's ``preconditions`` (uid, resourceVersion) do
+    not hold for ``current``."""
+    meta = objects.metadata(current)
+    uid = wanted.get("uid")
+    if uid and uid != meta.get("uid"):
+        raise errors.conflict(
+            resource,
+            name,
+            f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
+            f"{meta.get('uid')}",
+        )
+    version = wanted.get("resourceVersion")
+    if version and version != meta.get("resourceVersion"):
+        raise errors.conflict(
+            resource,
+            name,
+            f"Precondition failed: ResourceVersion in precondition: {version}, "
+            f"ResourceVersion in object meta: {meta.get('resourceVersion')}",
+        )

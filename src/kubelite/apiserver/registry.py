@@ -354,6 +354,7 @@ class Registry:
             changed = change(current)
             if status:
                 updated = updates.status_update(self.resource, current, changed)
+                self._validate(updated, old=current)
             else:
                 updated = updates.update(self.resource, current, changed, namespace, name)
                 self._validate(
@@ -403,7 +404,9 @@ class Registry:
         for _ in range(_UPDATE_ATTEMPTS):
             kv = await self._read(key, name)
             current = objects.decode(kv)
-            self._check_preconditions(current, options.preconditions or {}, name)
+            deletion.check_preconditions(
+                self.group_resource, current, options.preconditions or {}, name
+            )
             marked = deletion.mark_for_deletion(self.resource, current, options, self.clock())
             if dry_run:
                 return marked or current, marked is None
@@ -452,25 +455,6 @@ class Registry:
             except errors.NotFoundError:
                 continue  # deleted meanwhile by someone else
         return {**listed, "items": deleted}
-
-    def _check_preconditions(self, current: JSONObject, wanted: JSONObject, name: str) -> None:
-        meta = objects.metadata(current)
-        uid = wanted.get("uid")
-        if uid and uid != meta.get("uid"):
-            raise errors.conflict(
-                self.group_resource,
-                name,
-                f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
-                f"{meta.get('uid')}",
-            )
-        version = wanted.get("resourceVersion")
-        if version and version != meta.get("resourceVersion"):
-            raise errors.conflict(
-                self.group_resource,
-                name,
-                f"Precondition failed: ResourceVersion in precondition: {version}, "
-                f"ResourceVersion in object meta: {meta.get('resourceVersion')}",
-            )
 
     # Watching.
 
@@ -585,11 +569,8 @@ class Registry:
         """422 Invalid for every problem: the metadata's, ``found``, and those of
         the type's own rules (``old`` is the stored object on an update)."""
         meta = objects.metadata(obj)
-        rule = (
-            NameRule.DNS1123_LABEL
-            if self.resource.plural == "namespaces"
-            else (NameRule.DNS1123_SUBDOMAIN)
-        )
+        is_namespace = self.resource.plural == "namespaces" and not self.resource.group
+        rule = NameRule.DNS1123_LABEL if is_namespace else NameRule.DNS1123_SUBDOMAIN
         problems = ErrorList(
             validate_object_meta(
                 name=str(meta.get("name") or ""),

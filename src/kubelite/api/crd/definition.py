@@ -41,6 +41,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from kubelite.api.crd.gostruct import go_versions
 from kubelite.api.crd.names import (
     ESTABLISHED,
     NAMES_ACCEPTED,
@@ -237,10 +238,10 @@ def _spec(
     raw = spec.get("versions")
     if not unique:
         detail = "must contain unique version names"
-        errors.append(FieldError.invalid(_SPEC.child("versions"), _go_versions(raw, moved), detail))
+        errors.append(FieldError.invalid(_SPEC.child("versions"), go_versions(raw, moved), detail))
     if storage != 1:
         detail = "must have exactly one version marked as storage version"
-        errors.append(FieldError.invalid(_SPEC.child("versions"), _go_versions(raw, moved), detail))
+        errors.append(FieldError.invalid(_SPEC.child("versions"), go_versions(raw, moved), detail))
     # The first version's name, again, as the internal spec.version.
     first = _text(versions[0].get("name")) if versions else ""
     if first and (problems := is_dns1035_label(first)):
@@ -572,65 +573,3 @@ def _established(crd: Mapping[str, Any]) -> bool:
 def _go(value: object) -> object:
     """A JSON scalar as a field error shows it; anything else as Go's %v would."""
     return value if isinstance(value, str | int | float | bool) or value is None else str(value)
-
-
-# Go prints spec.versions with %#v; pointers are addresses there, here a stand-in.
-_POINTER: Final = "0xc000000000"
-
-
-def _go_versions(raw: object, moved: Mapping[str, bool]) -> GoLiteral:
-    kind = "apiextensions.CustomResourceDefinitionVersion"
-    if not isinstance(raw, list):
-        return GoLiteral(f"[]{kind}(nil)")
-    items = ", ".join(f"{kind}{{{_go_version(_map(v), moved)}}}" for v in raw)
-    return GoLiteral(f"[]{kind}{{{items}}}")
-
-
-def _go_version(version: Mapping[str, Any], moved: Mapping[str, bool]) -> str:
-    def present(key: str) -> bool:
-        return not moved.get(key, False) and version.get(key) is not None
-
-    def flag(key: str) -> str:
-        return "true" if version.get(key) is True else "false"
-
-    def pointer(key: str, kind: str) -> str:
-        return f"(*{kind})({_POINTER if present(key) else 'nil'})"
-
-    def items(key: str, kind: str, fields: tuple[tuple[str, str], ...]) -> str:
-        value = version.get(key) if present(key) else None
-        if not isinstance(value, list):
-            return f"[]apiextensions.{kind}(nil)"
-        inner = ", ".join(f"apiextensions.{kind}{{{_go_fields(_map(v), fields)}}}" for v in value)
-        return f"[]apiextensions.{kind}{{{inner}}}"
-
-    return (
-        f"Name:{go_quote(_text(version.get('name')))}, Served:{flag('served')}, "
-        f"Storage:{flag('storage')}, Deprecated:{flag('deprecated')}, "
-        f"DeprecationWarning:{pointer('deprecationWarning', 'string')}, "
-        f"Schema:{pointer('schema', 'apiextensions.CustomResourceValidation')}, "
-        f"Subresources:{pointer('subresources', 'apiextensions.CustomResourceSubresources')}, "
-        "AdditionalPrinterColumns:"
-        f"{items('additionalPrinterColumns', 'CustomResourceColumnDefinition', _GO_COLUMN)}, "
-        f"SelectableFields:{items('selectableFields', 'SelectableField', _GO_SELECTABLE)}"
-    )
-
-
-# A printer column and a selectable field: each Go field and its JSON key.
-_GO_COLUMN: Final = tuple(
-    zip(
-        _words("Name Type Format Description Priority JSONPath"),
-        _words("name type format description priority jsonPath"),
-        strict=True,
-    )
-)
-_GO_SELECTABLE: Final = (("JSONPath", "jsonPath"),)
-
-
-def _go_fields(entry: Mapping[str, Any], fields: tuple[tuple[str, str], ...]) -> str:
-    def value(key: str) -> str:
-        if key == "priority":
-            number = entry.get(key)
-            return str(number) if isinstance(number, int) else "0"
-        return go_quote(_text(entry.get(key)))
-
-    return ", ".join(f"{go_name}:{value(key)}" for go_name, key in fields)
