@@ -519,3 +519,41 @@ async def test_custom_kinds_and_their_objects_survive_a_restart(tmp_path: Path) 
         finally:
             await server.stop()
             await store.close()
+
+
+async def test_an_update_is_ratcheted_after_the_schema_tightens(items: Api) -> None:
+    api = items
+    await api.ok("POST", ITEMS, item("old", sku="abcdef"))
+    crd = await api.ok("GET", f"{CRDS}/items.{GROUP}")
+    for version in crd["spec"]["versions"]:
+        sku = version["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["sku"]
+        sku["maxLength"] = 3
+    await api.ok("PUT", f"{CRDS}/items.{GROUP}", crd)
+    deadline = time.monotonic() + 10
+    while True:  # the new schema reaches the registry through the CRD's watch
+        status, body = await api.call("POST", ITEMS, item("new", sku="abcdef"))
+        if status == 422:
+            break
+        assert status == 201, body
+        await api.ok("DELETE", f"{ITEMS}/new")
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.02)
+    # The old object's too-long sku is unchanged: other changes go through.
+    patched = await api.ok(
+        "PATCH",
+        f"{ITEMS}/old",
+        {"spec": {"count": 2}},
+        content_type="application/merge-patch+json",
+    )
+    assert patched["spec"]["count"] == 2
+    status, body = await api.call(
+        "PATCH",
+        f"{ITEMS}/old",
+        {"spec": {"sku": "abcdefg"}},
+        content_type="application/merge-patch+json",
+    )
+    assert status == 422, body
+    assert causes(body) == [
+        ("spec.sku", "Too long: may not be more than 3 bytes"),
+        ("spec.sku", 'Invalid value: "string": sku is immutable'),
+    ]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -319,7 +320,18 @@ def custom_kind(crd: JSONObject, version: definition.CustomVersion) -> CustomKin
         return dropped
 
     def validate(obj: JSONObject, old: JSONObject | None) -> list[FieldError]:
-        problems = compiled.validate(obj) if compiled is not None else []
+        if compiled is None:
+            problems: list[FieldError] = []
+        elif old is None:
+            problems = compiled.validate(obj)
+        else:
+            # An update is ratcheted against the old object as the current schema
+            # reads it (Kubernetes prunes and defaults what it reads from storage).
+            before = copy.deepcopy(dict(old))
+            compiled.prune(before)
+            compiled.apply_defaults(before)
+            problems = compiled.validate(obj, old=before)
+            old = before
         if rules:
             problems += rules.validate(obj, old)
         return problems

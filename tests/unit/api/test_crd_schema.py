@@ -541,6 +541,214 @@ def test_list_checks_go_on_below_a_failed_object() -> None:
     ]
 
 
+# -- ratcheting ----------------------------------------------------------------------------
+
+
+def update(schema: Schema, spec: object, old_spec: object, **root: object) -> list[str]:
+    """The messages for an update of ``spec`` over ``old_spec``; ``root`` adds
+    top-level fields to the new object only."""
+    obj = {"apiVersion": "example.com/v1", "kind": "Thing", "metadata": {"name": "a"}}
+    old = copy.deepcopy({**obj, "spec": old_spec})
+    return [str(error) for error in validate(schema, {**obj, **root, "spec": spec}, old=old)]
+
+
+SHORT = spec_schema({"x": {"type": "string", "maxLength": 3}, "y": {"type": "integer"}})
+TOO_LONG = "spec.x: Too long: may not be more than 3 bytes"
+
+
+def test_ratchet_unchanged_invalid_field_passes() -> None:
+    assert messages(SHORT, {"x": "long", "y": 2}) == [TOO_LONG]
+    assert update(SHORT, {"x": "long", "y": 2}, {"x": "long", "y": 1}) == []
+    assert update(SHORT, {"x": "long"}, {"x": "long", "y": 1}) == []
+
+
+def test_ratchet_changed_invalid_field_fails() -> None:
+    assert update(SHORT, {"x": "longer", "y": 1}, {"x": "long", "y": 1}) == [TOO_LONG]
+    assert update(SHORT, {"x": "long"}, {"x": "ok"}) == [TOO_LONG]
+
+
+def test_ratchet_new_invalid_field_fails() -> None:
+    assert update(SHORT, {"x": "long", "y": 1}, {"y": 1}) == [TOO_LONG]
+    assert update(SHORT, {"x": "long"}, {"x": None}) == [TOO_LONG]
+
+
+def test_ratchet_compares_values_as_go_does() -> None:
+    # 500 and 500.0 decode to int64 and float64, which DeepEqual tells apart.
+    schema = spec_schema({"x": {"type": "number", "maximum": 100}})
+    assert update(schema, {"x": 500}, {"x": 500}) == []
+    assert update(schema, {"x": 500.0}, {"x": 500}) == [
+        "spec.x: Invalid value: 500: spec.x in body should be less than or equal to 100"
+    ]
+
+
+def test_ratchet_correlates_map_values_by_key() -> None:
+    schema = spec_schema(
+        {"m": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1000}}}
+    )
+    assert update(schema, {"m": {"a": 1, "b": 3000}}, {"m": {"a": 1, "b": 2000}}) == []
+    assert update(schema, {"m": {"a": 2, "c": 5}}, {"m": {"a": 1, "c": 3000}}) == [
+        "spec.m.a: Invalid value: 2: spec.m.a in body should be greater than or equal to 1000",
+        "spec.m.c: Invalid value: 5: spec.m.c in body should be greater than or equal to 1000",
+    ]
+
+
+LIMITED_PORTS = {
+    **PORTS,
+    "items": {
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string"},
+            "port": {"type": "integer", "maximum": 100},
+            "note": {"type": "string"},
+        },
+    },
+}
+PORT_443 = "in body should be less than or equal to 100"
+
+
+def test_ratchet_correlates_map_list_items_by_key() -> None:
+    old = {"x": [{"name": "a", "port": 443}, {"name": "b", "port": 80}]}
+    moved = {"x": [{"name": "c", "port": 90}, {"name": "a", "port": 443}]}
+    assert one(LIMITED_PORTS, moved["x"]) == [
+        f"spec.x[1].port: Invalid value: 443: spec.x[1].port {PORT_443}"
+    ]
+    assert update(spec_schema({"x": LIMITED_PORTS}), moved, old) == []
+
+    # The item changed, but its port did not: the port's error still goes.
+    noted = {"x": [{"name": "a", "port": 443, "note": "n"}]}
+    assert update(spec_schema({"x": LIMITED_PORTS}), noted, old) == []
+
+    # Another key's item has no old value, whatever its index.
+    renamed = {"x": [{"name": "a", "port": 80}, {"name": "c", "port": 443}]}
+    assert update(spec_schema({"x": LIMITED_PORTS}), renamed, old) == [
+        f"spec.x[1].port: Invalid value: 443: spec.x[1].port {PORT_443}"
+    ]
+
+
+def test_ratchet_map_list_reordered_is_unchanged() -> None:
+    schema = spec_schema({"x": {**PORTS, "maxItems": 1}})
+    old = {"x": [{"name": "a"}, {"name": "b"}]}
+    assert update(schema, {"x": [{"name": "b"}, {"name": "a"}]}, old) == []
+    assert update(schema, {"x": [{"name": "b"}, {"name": "a", "port": 1}]}, old) == [
+        "spec.x: Too many: 2: must have at most 1 item"
+    ]
+
+
+@pytest.mark.parametrize("list_type", [None, "atomic", "set"])
+def test_ratchet_items_of_atomic_lists_not_correlated(list_type: str | None) -> None:
+    field: Schema = {"type": "array", "items": {"type": "string", "maxLength": 3}}
+    if list_type is not None:
+        field["x-kubernetes-list-type"] = list_type
+    schema = spec_schema({"x": field, "y": {"type": "integer"}})
+    old = {"x": ["long", "ok"], "y": 1}
+    assert update(schema, {"x": ["long", "ok2"], "y": 1}, old) == [
+        "spec.x[0]: Too long: may not be more than 3 bytes"
+    ]
+    # The list as a whole is unchanged, and so are its items' values.
+    assert update(schema, {"x": ["long", "ok"], "y": 2}, old) == []
+
+
+def test_ratchet_required_missing_on_unchanged_object() -> None:
+    schema = spec_schema({"a": {"type": "string"}, "b": {"type": "integer"}}, required=["a"])
+    assert update(schema, {"b": 1}, {"b": 1}, status={"ready": True}) == []
+    assert update(schema, {"b": 2}, {"b": 1}) == ["spec.a: Required value"]
+
+
+@pytest.mark.parametrize(
+    ("field", "old", "new", "error"),
+    [
+        (
+            {"type": "object", "maxProperties": 1, "additionalProperties": {"type": "string"}},
+            {"a": "1", "b": "2"},
+            {"a": "1", "b": "3"},
+            "spec.x: Too many: 2: must have at most 1 item",
+        ),
+        (
+            {"type": "object", "minProperties": 2, "additionalProperties": {"type": "string"}},
+            {"a": "1"},
+            {"a": "2"},
+            "spec.x: Invalid value: 1: spec.x in body should have at least 2 properties",
+        ),
+    ],
+)
+def test_ratchet_object_rules_need_the_whole_object_unchanged(
+    field: Schema, old: object, new: object, error: str
+) -> None:
+    schema = spec_schema({"x": field, "y": {"type": "integer"}})
+    assert update(schema, {"x": old, "y": 2}, {"x": old, "y": 1}) == []
+    assert update(schema, {"x": new, "y": 1}, {"x": old, "y": 1}) == [error]
+
+
+def test_ratchet_needs_every_field_described() -> None:
+    # Kubernetes cannot correlate a field the schema does not describe, so
+    # an object holding one never counts as unchanged.
+    schema = spec_schema({"a": {"type": "string"}}, required=["a"])
+    schema["properties"]["spec"]["x-kubernetes-preserve-unknown-fields"] = True
+    assert update(schema, {"extra": 1}, {"extra": 1}) == ["spec.a: Required value"]
+
+    # Nor, so, does an object with a forbidden field (which pruning would drop).
+    closed = spec_schema({"a": {"type": "string"}}, additionalProperties=False)
+    assert update(closed, {"c": "1"}, {"c": "1"}) == [
+        'spec: Invalid value: "c": spec.c in body is a forbidden property'
+    ]
+
+
+def test_ratchet_never_reaches_the_root() -> None:
+    # No schema describes all of metadata, so the root never counts unchanged.
+    schema = {"type": "object", "required": ["spec"], "properties": {"spec": {"type": "object"}}}
+    obj = {"apiVersion": "example.com/v1", "kind": "Thing", "metadata": {"name": "a"}}
+    assert [str(e) for e in validate(schema, obj, old=copy.deepcopy(obj))] == [
+        "spec: Required value"
+    ]
+
+
+def test_ratchet_not_inside_junctors() -> None:
+    field = {
+        "type": "object",
+        "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+        "allOf": [{"properties": {"a": {"maximum": 5}}}],
+    }
+    schema = spec_schema({"x": field, "y": {"type": "integer"}})
+    old = {"x": {"a": 9, "b": 1}, "y": 1}
+    assert update(schema, {"x": {"a": 9, "b": 1}, "y": 2}, old) == []
+    # x.a is unchanged, but the branch that finds it invalid has no old value.
+    assert update(schema, {"x": {"a": 9, "b": 2}, "y": 1}, old) == [
+        "spec.x.a: Invalid value: 9: spec.x.a in body should be less than or equal to 5",
+        '<nil>: Invalid value: "": "spec.x" must validate all the schemas (allOf). None validated',
+    ]
+
+
+def test_ratchet_list_type_errors_go_if_the_old_object_had_some() -> None:
+    field = {"type": "array", "items": {"type": "string"}, "x-kubernetes-list-type": "set"}
+    schema = spec_schema({"x": field, "z": field})
+    twice = 'spec.z[1]: Duplicate value: "b"'
+    assert update(schema, {"x": ["a", "a"], "z": ["b", "b"]}, {"x": ["a", "a"]}) == []
+    assert update(schema, {"z": ["b", "b"]}, {"x": ["a"]}) == [twice]
+
+
+def test_ratchet_keeps_embedded_resource_errors() -> None:
+    schema = spec_schema({"x": EMBEDDED})
+    assert update(schema, {"x": {"kind": "Pod"}}, {"x": {"kind": "Pod"}}) == [
+        "spec.x.apiVersion: Required value"
+    ]
+
+
+def test_create_unchanged_without_old() -> None:
+    field = {"type": "array", "items": {"type": "string"}, "x-kubernetes-list-type": "set"}
+    schema = spec_schema({"x": {"type": "string", "maxLength": 3}, "s": field, "e": EMBEDDED})
+    obj = {"spec": {"x": "long", "s": ["a", "a"], "e": {}}}
+    expected = [
+        TOO_LONG,
+        "spec.e.apiVersion: Required value",
+        "spec.e.kind: Required value",
+        'spec.s[1]: Duplicate value: "a"',
+    ]
+    assert [str(error) for error in validate(schema, obj)] == expected
+    assert [str(error) for error in validate(schema, obj, old=None)] == expected
+    assert validate(schema, obj, old=copy.deepcopy(obj)) == validate(schema, obj)[1:3]
+
+
 # -- pruning -------------------------------------------------------------------------------
 
 

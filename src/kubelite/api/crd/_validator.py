@@ -8,6 +8,8 @@ embedded-resource and list-type checks, separate passes over the same tree in
 Kubernetes, collect on the way into lists of their own that come last.
 
 Paths are a stack of ``Segment`` values and become text only for an error.
+On an update ``_ratchet.RatchetCheck`` repeats the walk, dropping the errors
+of nodes whose values the update left unchanged.
 """
 
 from __future__ import annotations

@@ -18,6 +18,20 @@ with its version's ``openAPIV3Schema``, and so does this package:
 
 ``check_structural`` says first whether a schema may serve at all.
 
+**Ratcheting.** Given the object an update replaces (``old``), validation
+ratchets as Kubernetes has since 1.33: a schema error on a value unchanged
+from its old value is dropped, so objects written before their CRD tightened
+its schema stay updatable while the update leaves the invalid parts alone.
+Old values are found through object properties, map keys and the items of
+``x-kubernetes-list-type: map`` lists (by their keys), never through the
+items of other lists, nor inside ``allOf``/``anyOf``/``oneOf``/``not``; an
+error on an object, list or junctor node (``required``, ``maxProperties``,
+``maxItems``, a failed ``anyOf``) goes only when that whole node is
+unchanged. The list-type errors go all together when the old object had some
+too; the embedded-resource errors stay. ``_ratchet`` has the details. A
+create (no ``old``) is validated exactly as before, and an update whose
+object is valid costs no more than a create.
+
 **Compiled once.** A schema becomes a tree of nodes (``_compiled``) that
 carry only what the walks need; ``_validator`` walks it to validate. The
 functions here take the raw schema and keep its compiled tree in a small
@@ -49,6 +63,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from kubelite.api.crd._compiled import Node, Pruner, default_values
+from kubelite.api.crd._ratchet import ratcheted
 from kubelite.api.crd._structural import check_structural
 from kubelite.api.crd._validator import Check
 from kubelite.api.field import FieldError, FieldPath
@@ -78,14 +93,21 @@ class CompiledSchema:
     def __init__(self, schema: Mapping[str, Any]) -> None:
         self._root = Node(schema, nested=False)
 
-    def validate(self, obj: Mapping[str, Any], *, path: FieldPath = _ROOT) -> list[FieldError]:
-        """Every violation in ``obj`` (its ``metadata`` aside), in a fixed order."""
-        # TODO(#4): on update Kubernetes ratchets (a value that did not change
-        # may stay invalid); updates are checked as creates until the API
-        # server passes the old object in.
+    def validate(
+        self,
+        obj: Mapping[str, Any],
+        *,
+        path: FieldPath = _ROOT,
+        old: Mapping[str, Any] | None = None,
+    ) -> list[FieldError]:
+        """Every violation in ``obj`` (its ``metadata`` aside), in a fixed
+        order; on an update, ``old`` is the object it replaces, and the errors
+        on values unchanged from it are dropped (ratcheting)."""
         walk = Check(self._root, path)
         walk.check(self._root, obj)
-        return walk.errors + walk.embedded + walk.lists
+        if old is None or not (walk.errors or walk.lists):
+            return walk.errors + walk.embedded + walk.lists
+        return ratcheted(self._root, path, obj, old, walk)
 
     def prune(self, obj: dict[str, Any]) -> list[str]:
         """Drop, in place, the fields the schema does not declare; their
@@ -122,10 +144,15 @@ def compile_schema(schema: Mapping[str, Any]) -> CompiledSchema:
 
 
 def validate(
-    schema: Mapping[str, Any], obj: Mapping[str, Any], *, path: FieldPath = _ROOT
+    schema: Mapping[str, Any],
+    obj: Mapping[str, Any],
+    *,
+    path: FieldPath = _ROOT,
+    old: Mapping[str, Any] | None = None,
 ) -> list[FieldError]:
-    """Every violation of ``schema`` in ``obj``, as Kubernetes words it."""
-    return compile_schema(schema).validate(obj, path=path)
+    """Every violation of ``schema`` in ``obj``, as Kubernetes words it; on an
+    update (``old`` given) less those on values ``old`` had already."""
+    return compile_schema(schema).validate(obj, path=path, old=old)
 
 
 def prune(schema: Mapping[str, Any], obj: dict[str, Any]) -> list[str]:
