@@ -1,6 +1,6 @@
 """Whether a CRD version's ``openAPIV3Schema`` may serve, as apiextensions checks it.
 
-Two groups of rules, reported in Kubernetes' order:
+Three groups of rules, reported in Kubernetes' order:
 
 - **structural** (the schema package's ``ValidateStructural``): every node has
   a ``type`` unless ``x-kubernetes-int-or-string`` or
@@ -11,13 +11,16 @@ Two groups of rules, reported in Kubernetes' order:
   declared outside them; embedded resources are objects; the root's
   ``metadata`` restricts at most ``name`` and ``generateName``. These come
   sorted by their text, as Kubernetes sorts them;
+- **defaults** (the structural defaulting's ``ValidateDefaults``), only when
+  the schema is structural: every ``default`` valid against its node and
+  already pruned (``_defaults_check``);
 - **OpenAPI** (the CRD validation's schema walk): only the six JSON types;
   no ``$ref``, ``id``, ``definitions``, ``patternProperties``,
   ``additionalItems``, ``dependencies`` or ``uniqueItems``; no
   ``additionalProperties`` beside ``properties``; no defaults in the root's
   ``apiVersion``, ``kind`` and ``metadata``; the list-type and map-type rules.
 
-A schema passing both can be compiled (``schema.compile_schema``).
+A schema passing all three can be compiled (``schema.compile_schema``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from kubelite.api.crd._defaults_check import check_defaults
 from kubelite.api.field import FieldError, FieldPath
 
 __all__ = ["check_structural"]
@@ -49,18 +53,25 @@ class _Level(enum.Enum):
     FIELD = "must not be empty for specified object fields"
 
 
-def check_structural(schema: Schema, path: FieldPath) -> list[FieldError]:
+def check_structural(
+    schema: Schema, path: FieldPath, *, require_pruned_defaults: bool = True
+) -> list[FieldError]:
     """What keeps ``schema`` from serving, worded as Kubernetes words it.
 
     ``path`` is where the schema sits in the CRD, for instance
-    ``spec.versions[0].schema.openAPIV3Schema``.
+    ``spec.versions[0].schema.openAPIV3Schema``. The defaults are checked
+    (``_defaults_check``) only in a schema that is otherwise structural;
+    ``require_pruned_defaults=False`` lets them carry unknown fields.
     """
-    # TODO(#4): Kubernetes also checks that every default validates against
-    # its schema and is already pruned; defaults are taken as they are here.
+    # TODO(#4): on an update Kubernetes lets defaults carry unknown fields if
+    # the old CRD already had such a default; the CRD validation does not pass
+    # the old CRD down to here yet, so every write requires pruned defaults.
     structural: list[FieldError] = []
     _invariants(schema, _Level.ROOT, path, structural)
     _junctor_completeness(schema, schema, path, path, structural)
     structural.sort(key=str)
+    if not structural:
+        structural = check_defaults(schema, path, require_pruned=require_pruned_defaults)
     return structural + _openapi(schema, path, root=True, in_meta=False, no_default=None)
 
 
