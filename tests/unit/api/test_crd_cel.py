@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from kubelite.api.crd.cel import compile_errors, compile_rules
-from kubelite.api.field import ErrorType, FieldPath
+from kubelite.api.field import ErrorType, FieldError, FieldPath
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -440,3 +440,277 @@ def test_a_transition_rule_reads_the_same_fields_of_the_old_object() -> None:
     assert errors(schema, {"spec": {"a": 2, "b": 4}}, {"spec": {"a": 1, "b": 4}}) == [
         'spec: Invalid value: "object": a is immutable'
     ]
+
+
+# -- ratcheting: an update's unchanged values keep their failures as warnings -------
+
+
+def verdict(schema: dict[str, Any], new: object, old: object = None) -> tuple[list[str], list[str]]:
+    """The errors and the warnings (failures ratcheting forgives) of a write."""
+    warnings: list[FieldError] = []
+    found = compile_rules(schema).validate(new, old, warnings=warnings)
+    return [str(error) for error in found], [str(warning) for warning in warnings]
+
+
+def test_an_unchanged_value_keeps_its_failure_as_a_warning() -> None:
+    small = {**INT, "x-kubernetes-validations": [rule("self < 10", message="too big")]}
+    schema = spec_schema(size=small, other=INT)
+    failure = 'spec.size: Invalid value: "integer": too big'
+    # On a create nothing is forgiven; on an update the unchanged size is, even
+    # though its sibling changed, and a changed size is not.
+    assert verdict(schema, {"spec": {"size": 20}}) == ([failure], [])
+    assert verdict(schema, {"spec": {"size": 20, "other": 2}}, {"spec": {"size": 20}}) == (
+        [],
+        [failure],
+    )
+    assert verdict(schema, {"spec": {"size": 21}}, {"spec": {"size": 20}}) == ([failure], [])
+    # Without a list for them, the forgiven failures are dropped.
+    assert errors(schema, {"spec": {"size": 20}}, {"spec": {"size": 20}}) == []
+
+
+def test_a_rule_on_an_object_is_forgiven_only_if_the_whole_object_is_unchanged() -> None:
+    schema = spec_schema(rule("self.min <= self.max"), min=INT, max=INT, note=STRING)
+    failure = 'spec: Invalid value: "object": failed rule: self.min <= self.max'
+    old = {"spec": {"min": 5, "max": 1, "note": "a"}}
+    assert verdict(schema, old, old) == ([], [failure])
+    assert verdict(schema, {"spec": {"min": 5, "max": 1, "note": "b"}}, old) == ([failure], [])
+
+
+def test_transition_rules_and_evaluation_errors_are_never_forgiven() -> None:
+    schema = spec_schema(
+        rule("self.size == oldSelf.size + 1", message="size must grow by one"),
+        rule("self.missing == 1", message="needs missing"),
+        size=INT,
+    )
+    old = {"spec": {"size": 1}}
+    assert verdict(schema, old, old) == (
+        [
+            'spec: Invalid value: "object": size must grow by one',
+            'spec: Invalid value: "object": no such key: missing evaluating rule: needs missing',
+        ],
+        [],
+    )
+
+
+def test_equal_means_the_same_json_type() -> None:
+    # 1 and 1.0, and true and 1, differ as Go's DeepEqual tells them apart.
+    value = {
+        "x-kubernetes-preserve-unknown-fields": True,
+        "x-kubernetes-validations": [rule("false")],
+    }
+    schema = spec_schema(value=value)
+    failure = ['spec.value: Invalid value: "": failed rule: false']
+    for new, old in ((1, 1.0), (True, 1), ([1], [1.0]), ({"a": 1}, {"a": True})):
+        found = verdict(schema, {"spec": {"value": new}}, {"spec": {"value": old}})
+        assert found == (failure, []), (new, old)
+    assert verdict(schema, {"spec": {"value": [1.0]}}, {"spec": {"value": [1.0]}}) == ([], failure)
+
+
+def test_a_field_the_schema_does_not_declare_is_never_unchanged() -> None:
+    # Kubernetes compares an object field by field through its schema: an
+    # undeclared field has none, so the object counts as changed.
+    free = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    schema = spec_schema(extra={**free, "x-kubernetes-validations": [rule("false")]})
+    same = {"spec": {"extra": {"a": 1}}}
+    assert verdict(schema, same, same) == (
+        ['spec.extra: Invalid value: "object": failed rule: false'],
+        [],
+    )
+    empty: dict[str, Any] = {"spec": {"extra": {}}}
+    assert verdict(schema, empty, empty) == (
+        [],
+        ['spec.extra: Invalid value: "object": failed rule: false'],
+    )
+
+
+def test_map_list_items_correlate_by_keys_and_may_move() -> None:
+    item = obj(rule("self.port > 0", message="port must be positive"), name=STRING, port=INT)
+    ports = {
+        "type": "array",
+        "x-kubernetes-list-type": "map",
+        "x-kubernetes-list-map-keys": ["name"],
+        "items": item,
+        "x-kubernetes-validations": [rule("self.size() < 2", message="too many")],
+    }
+    schema = spec_schema(ports=ports)
+    old = {"spec": {"ports": [{"name": "a", "port": 0}, {"name": "b", "port": 0}]}}
+    moved = {"spec": {"ports": [{"name": "b", "port": 0}, {"name": "a", "port": 0}]}}
+    assert verdict(schema, moved, old) == (
+        [],
+        [
+            'spec.ports: Invalid value: "array": too many',
+            'spec.ports[0]: Invalid value: "object": port must be positive',
+            'spec.ports[1]: Invalid value: "object": port must be positive',
+        ],
+    )
+    renamed = {"spec": {"ports": [{"name": "c", "port": 0}, {"name": "a", "port": 0}]}}
+    assert verdict(schema, renamed, old) == (
+        [
+            'spec.ports: Invalid value: "array": too many',
+            'spec.ports[0]: Invalid value: "object": port must be positive',
+        ],
+        ['spec.ports[1]: Invalid value: "object": port must be positive'],
+    )
+
+
+def test_items_of_a_list_without_a_type_correlate_by_index() -> None:
+    tag = {**STRING, "x-kubernetes-validations": [rule("self != 'bad'", message="bad tag")]}
+    schema = spec_schema(tags={"type": "array", "items": tag})
+    old = {"spec": {"tags": ["bad", "x"]}}
+    assert verdict(schema, {"spec": {"tags": ["bad", "y", "z"]}}, old) == (
+        [],
+        ['spec.tags[0]: Invalid value: "string": bad tag'],
+    )
+    assert verdict(schema, {"spec": {"tags": ["y", "bad"]}}, old) == (
+        ['spec.tags[1]: Invalid value: "string": bad tag'],
+        [],
+    )
+
+
+def test_items_of_a_set_are_judged_by_the_whole_list() -> None:
+    tag = {**STRING, "x-kubernetes-validations": [rule("self != 'bad'", message="bad tag")]}
+    tags = {"type": "array", "x-kubernetes-list-type": "set", "items": tag}
+    schema = spec_schema(tags=tags)
+    old = {"spec": {"tags": ["bad", "x"]}}
+    assert verdict(schema, old, old) == ([], ['spec.tags[0]: Invalid value: "string": bad tag'])
+    assert verdict(schema, {"spec": {"tags": ["bad", "y"]}}, old) == (
+        ['spec.tags[0]: Invalid value: "string": bad tag'],
+        [],
+    )
+
+
+def test_a_new_field_has_no_old_value_to_be_unchanged_against() -> None:
+    name = {**STRING, "x-kubernetes-validations": [rule("self.size() < 3", message="too long")]}
+    schema = spec_schema(name=name, size=INT)
+    assert verdict(schema, {"spec": {"name": "long"}}, {"spec": {"size": 1}}) == (
+        ['spec.name: Invalid value: "string": too long'],
+        [],
+    )
+
+
+# -- Kubernetes' libraries: lists and regex -----------------------------------------
+
+
+def on(schema: dict[str, Any], *rules: str) -> dict[str, Any]:
+    """A custom resource whose ``spec.x`` is of ``schema`` with ``rules``."""
+    return spec_schema(x={**schema, "x-kubernetes-validations": [rule(r) for r in rules]})
+
+
+INTS = {"type": "array", "items": INT}
+NUMBERS = {"type": "array", "items": NUMBER}
+STRINGS = {"type": "array", "items": STRING}
+
+
+def test_the_lists_library_on_typed_lists() -> None:
+    ints = on(
+        INTS,
+        "self.isSorted() == (self == [1, 2, 3])",
+        "self.sum() == 6 && self.min() == 1 && self.max() == 3",
+        "self.indexOf(2) >= 0 && self.indexOf(9) == -1",
+        "self.lastIndexOf(self[0]) == 0",
+    )
+    assert errors(ints, {"spec": {"x": [1, 2, 3]}}) == []
+    assert errors(ints, {"spec": {"x": [3, 1, 2]}}) == []
+    numbers = on(NUMBERS, "self.sum() == 3.5 && self.max() == 2.0 && self.isSorted()")
+    assert errors(numbers, {"spec": {"x": [1.5, 2]}}) == []
+    strings = on(
+        STRINGS,
+        "self.min() == 'a' && self.max() == 'c' && !self.isSorted()",
+        "self.indexOf('b') == 0 && self.lastIndexOf('b') == 2",
+        "self[0].indexOf('b') == 0",  # the strings extension's indexOf still works
+    )
+    assert errors(strings, {"spec": {"x": ["b", "a", "b", "c"]}}) == []
+
+
+def test_min_of_an_empty_list_fails_in_kubernetes_words() -> None:
+    schema = on(INTS, "self.min() > 0")
+    assert errors(schema, {"spec": {"x": []}}) == [
+        'spec.x: Invalid value: "array": min called on empty list evaluating rule: self.min() > 0'
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "mismatch"),
+    [
+        ("self.sum() == 1", "'sum' applied to '(list(string))'"),
+        ("self.indexOf(1) == 1", "'indexOf' applied to '(list(string), int)'"),
+    ],
+)
+def test_list_functions_are_type_checked(text: str, mismatch: str) -> None:
+    found = compile_errors(on(STRINGS, text), BASE)
+    assert len(found) == 1
+    assert f"found no matching overload for {mismatch}" in str(found[0])
+
+
+def test_list_functions_on_values_of_no_declared_type() -> None:
+    free = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    schema = on(free, "self.v.sum() == 3", "self.v.isSorted()", "self.w.indexOf(1) == -1")
+    # true is not 1 to indexOf; mixed kinds cannot be summed nor ordered.
+    assert errors(schema, {"spec": {"x": {"v": [1, 2], "w": [True]}}}) == []
+    no_overload = (
+        "'no such overload': call arguments did not match a supported operator, "
+        "function or macro signature for rule: "
+    )
+    assert errors(schema, {"spec": {"x": {"v": [1, "a"], "w": []}}}) == [
+        f'spec.x: Invalid value: "object": {no_overload}self.v.sum() == 3',
+        f'spec.x: Invalid value: "object": {no_overload}self.v.isSorted()',
+    ]
+
+
+def test_the_regex_library() -> None:
+    schema = on(
+        STRING,
+        "self.find('[0-9]+') == '123' && self.find('xyz') == ''",
+        "self.findAll('[0-9]+') == ['123', '456'] && self.findAll('[0-9]+', 1) == ['123']",
+        # Go's rule for empty matches: none right where a match ended.
+        "self.findAll('[0-9]*') == ['123', '', '', '', '', '456']",
+        "self.findAll('[a-z]', 0) == [] && self.find('(?<w>[a-z]+)') == 'abc'",
+    )
+    assert errors(schema, {"spec": {"x": "123 abc 456"}}) == []
+
+
+def test_dollar_is_the_end_of_the_text_as_in_go() -> None:
+    schema = on(STRING, "self.find('a$') == '' && self.find('(?m)a$') == 'a'")
+    assert errors(schema, {"spec": {"x": "a\n"}}) == []
+
+
+@pytest.mark.parametrize(
+    ("pattern", "error"),
+    [
+        ("[", "missing closing ]: `[`"),
+        ("(a", "missing closing ): `(a`"),
+        ("a)", "unexpected ): `a)`"),
+        ("*", "missing argument to repetition operator: `*`"),
+        ("(?=a)", "invalid or unsupported Perl syntax: `(?=`"),
+        ("(a)\\\\1", "invalid escape sequence: `\\1`"),
+    ],
+)
+def test_a_bad_regex_fails_as_go_words_it(pattern: str, error: str) -> None:
+    text = f"self.find('{pattern}') == ''"
+    assert errors(on(STRING, text), {"spec": {"x": "a"}}) == [
+        f'spec.x: Invalid value: "string": Illegal regex: error parsing regexp: {error} '
+        f"evaluating rule: {text}"
+    ]
+
+
+def test_results_the_binding_cannot_convert_fail_loudly() -> None:
+    schema = on(STRING, "[b'b', b'a'].min() == b'a'", "[duration('1s')].sum() > duration('0s')")
+    assert errors(schema, {"spec": {"x": ""}}) == [
+        'spec.x: Invalid value: "string": sum of durations or timestamps is not supported '
+        "by kubelite evaluating rule: [duration('1s')].sum() > duration('0s')"
+    ]
+
+
+def test_a_map_list_item_without_its_key_has_no_old_value() -> None:
+    item = immutable(obj(name=STRING, port=INT))
+    ports = {
+        "type": "array",
+        "x-kubernetes-list-type": "map",
+        "x-kubernetes-list-map-keys": ["name"],
+        "items": item,
+    }
+    schema = spec_schema(ports=ports)
+    # Without a name, neither item correlates: the transition rule does not run.
+    assert (
+        errors(schema, {"spec": {"ports": [{"port": 2}]}}, {"spec": {"ports": [{"port": 1}]}}) == []
+    )

@@ -1009,6 +1009,28 @@ def test_value_validations_may_not_declare_types() -> None:
     ]
 
 
+def test_rules_and_map_types_may_not_hide_in_junctors() -> None:
+    schema = spec_schema(
+        {"x": {"type": "object"}},
+        anyOf=[
+            {
+                "properties": {
+                    "x": {
+                        "x-kubernetes-map-type": "atomic",
+                        "x-kubernetes-validations": [{"rule": "size(self) > 0"}],
+                    }
+                }
+            }
+        ],
+    )
+    prefix = "spec.validation.openAPIV3Schema.properties[spec].anyOf[0].properties[x]"
+    assert structural(schema) == [
+        f"{prefix}.x-kubernetes-map-type: Forbidden: must be undefined to be structural",
+        f"{prefix}.x-kubernetes-validations: Forbidden: must be empty to be structural",
+        f"{prefix}.type: Required value: must be object if x-kubernetes-map-type is specified",
+    ]
+
+
 def test_junctor_fields_must_be_declared() -> None:
     schema = {
         "type": "object",

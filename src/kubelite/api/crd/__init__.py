@@ -8,6 +8,9 @@ Pure functions, no I/O, used by the API server (``kubelite.apiserver.crds``):
 - ``schema``: a custom object checked against its version's structural schema
   (types, formats, bounds, patterns, list types), its unknown fields pruned and
   its defaults applied, every violation a field error in Kubernetes' words;
-- ``cel``: the ``x-kubernetes-validations`` rules, compiled once per schema and
-  run with ``self`` and ``oldSelf``.
+- ``cel`` (with ``cel_library``, Kubernetes' list and regex functions): the
+  ``x-kubernetes-validations`` rules, compiled once per schema and run with
+  ``self`` and ``oldSelf``;
+- on an update, both ratchet: a failure on a value the update left unchanged
+  is forgiven (``_ratchet`` for the schema, ``_correlation`` for the rules).
 """

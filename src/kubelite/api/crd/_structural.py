@@ -217,6 +217,9 @@ _FORBIDDEN_NESTED: Final[tuple[tuple[str, Callable[[Any], bool], str], ...]] = (
     ("x-kubernetes-int-or-string", lambda v: v is True, "must be false to be structural"),
     ("x-kubernetes-list-map-keys", lambda v: bool(v), "must be empty to be structural"),
     ("x-kubernetes-list-type", lambda v: v is not None, "must be undefined to be structural"),
+    ("x-kubernetes-map-type", lambda v: v is not None, "must be undefined to be structural"),
+    # Rules inside junctors: Kubernetes runs them for its own types, never a CRD's.
+    ("x-kubernetes-validations", lambda v: bool(v), "must be empty to be structural"),
 )
 
 

@@ -23,8 +23,15 @@ beside the object, evaluating without parsing. For example::
 The rules of one node share one ``Activation``: converting the value to CEL is
 most of the cost, running a compiled rule a microsecond or two.
 
+**Ratcheting.** On an update, a failing rule that does not use ``oldSelf`` is
+forgiven where the value it ran on is unchanged from the old value correlated
+with it (by field, map key, map-list keys, or index in a list of no type; see
+``_correlation``), as Kubernetes' ``CRDValidationRatcheting`` does: the
+failure is given back as a warning, not an error. Evaluation errors never are.
+
 **Runtime.** Google's cel-cpp through ``cel-expr-python``, with the strings,
-math, encoders, optional and ``cel.bind`` extensions. ``self`` is declared from
+math, encoders, optional and ``cel.bind`` extensions, and Kubernetes' lists
+and regex libraries (``cel_library``). ``self`` is declared from
 the schema (``int``, ``double``, ``string``, ``bool``, ``list(T)``, a map's
 ``map(string, T)``; an object with properties is ``map(string, dyn)``), so
 ``self.startsWith(1)`` on a string fails to compile, as in Kubernetes. JSON
@@ -48,8 +55,18 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from cel_expr_python import cel
-from cel_expr_python.ext import ext_bindings, ext_encoders, ext_math, ext_optional, ext_strings
 
+from kubelite.api.crd._correlation import (
+    UNRATCHETED,
+    Correlated,
+    Ratchet,
+    field_ratchet,
+    forgives,
+    item_ratchet,
+    list_key,
+    map_list,
+)
+from kubelite.api.crd.cel_library import environments
 from kubelite.api.field import ErrorType, FieldError, FieldPath, GoLiteral, go_quote, go_value
 
 __all__ = ["Rules", "compile_errors", "compile_rules"]
@@ -79,30 +96,6 @@ Convert = Callable[[Any], Any]
 
 
 # -- compiling -------------------------------------------------------------------
-
-# Per declared type of self, two environments: without oldSelf and with it. A
-# rule compiles in the first that accepts it, which tells whether it uses oldSelf.
-_ENVS: dict[str, tuple[Any, Any]] = {}
-# TODO(#4): Kubernetes' own libraries (lists' isSorted/sum/indexOf, regex find,
-# url, quantity, ip, cidr, format, semver, authz, sets) wait for custom functions.
-_EXTENSIONS: Final = (
-    ext_strings.ExtStrings,
-    ext_math.ExtMath,
-    ext_encoders.ExtEncoders,
-    ext_optional.ExtOptional,
-    ext_bindings.ExtBindings,
-)
-
-
-def _envs(decl: Any) -> tuple[Any, Any]:
-    key = str(decl.name())
-    if key not in _ENVS:
-        with_old = {"self": decl, "oldSelf": decl, "_hasOldSelf": _T.BOOL}
-        _ENVS[key] = tuple(
-            cel.NewEnv(variables=names, extensions=[ext() for ext in _EXTENSIONS])
-            for names in ({"self": decl}, with_old)
-        )
-    return _ENVS[key]
 
 
 def _decl(schema: Mapping[str, Any]) -> Any:
@@ -177,7 +170,7 @@ class _Rule:
 
 
 def _compile_rule(raw: Mapping[str, Any], schema: Mapping[str, Any], decl: Any) -> _Rule:
-    plain, with_old = _envs(decl)
+    plain, with_old = environments(decl)
     source = str(raw.get("rule") or "")
     message = str(raw.get("message") or "").strip()
     optional = raw.get("optionalOldSelf") is True
@@ -275,6 +268,7 @@ class _Node:
     """A schema node holding rules, or above one that does."""
 
     type_name: str  # the schema's type: the bad value Kubernetes prints
+    schema: Mapping[str, Any]  # what ratcheting correlates and compares by
     rules: tuple[_Rule, ...]
     env: Any  # makes the node's Activation; None without rules
     convert: Convert | None
@@ -296,19 +290,23 @@ def _build(schema: Mapping[str, Any]) -> _Node | None:
     items, values = schema.get("items"), schema.get("additionalProperties")
     item_node = _build(items) if isinstance(items, Mapping) else None
     value_node = _build(values) if isinstance(values, Mapping) else None
-    # TODO(#4): rules inside allOf are not compiled.
+    # Rules under allOf are not compiled, as no CRD can hold them: Kubernetes'
+    # CEL validator runs them (since 1.31, for its own types' schemas), but its
+    # structural check refuses x-kubernetes-validations under allOf, anyOf,
+    # oneOf and not in a CRD ("must be empty to be structural"), as does ours.
     raws = [r for r in schema.get("x-kubernetes-validations") or () if isinstance(r, Mapping)]
     if not (raws or properties or item_node or value_node):
         return None
     decl = _decl(schema)
     rules = tuple(_compile_rule(raw, schema, decl) for raw in raws)
     keys = schema.get("x-kubernetes-list-map-keys")
-    if schema.get("x-kubernetes-list-type") != "map" or not isinstance(keys, list):
+    if schema.get("x-kubernetes-list-type") != "map" or not isinstance(keys, list) or not keys:
         keys = None
     return _Node(
         type_name=str(schema.get("type") or ""),
+        schema=schema,
         rules=rules,
-        env=_envs(decl)[1] if rules else None,
+        env=environments(decl)[1] if rules else None,
         convert=_converter(schema) if rules else None,
         used=_fields_used(raws, schema) if rules else None,
         transition=any(rule.uses_old_self for rule in rules),
@@ -358,7 +356,7 @@ def _eval_error(text: str, rule: _Rule) -> str:
     text = re.sub(r"^[A-Z_]+: ", "", text)
     if match := re.fullmatch(r'Key not found in map : "(.*)"', text, re.DOTALL):
         text = f"no such key: {match[1]}"
-    elif text.startswith("No matching overloads found"):
+    elif text.startswith("No matching overloads found") or text == "no such overload":
         return (
             "'no such overload': call arguments did not match a supported operator, "
             f"function or macro signature for rule: {rule.name}"
@@ -378,8 +376,19 @@ def _message(rule: _Rule, activation: Any) -> str:
     return "" if "\n" in text or len(text.encode()) > _MAX_MESSAGE_BYTES else text
 
 
+class _Found:
+    """What a walk finds: the errors, and the failures ratcheting forgives
+    (None to drop them)."""
+
+    __slots__ = ("errors", "forgiven")
+
+    def __init__(self, forgiven: list[FieldError] | None) -> None:
+        self.errors: list[FieldError] = []
+        self.forgiven = forgiven
+
+
 def _evaluate(
-    node: _Node, value: object, old: object, at: FieldPath, out: list[FieldError]
+    node: _Node, value: object, old: object, at: FieldPath, found: _Found, ratchet: Ratchet
 ) -> None:
     convert = node.convert or (lambda v: v)
     if node.used is not None:
@@ -391,12 +400,11 @@ def _evaluate(
     if has_old:
         data["oldSelf"] = convert(old)
     activation = node.env.Activation(data)
-    # TODO(#4): no cost budget (estimated at compile, counted at run time), and
-    # no ratcheting (an unchanged value's failures become warnings).
+    # TODO(#4): no cost budget (estimated at compile, counted at run time).
     for rule in node.rules:
         if rule.program is None:
             detail = f"rule compile error: {rule.error}"
-            out.append(_error(ErrorType.INVALID, at, node.type_name, detail))
+            found.errors.append(_error(ErrorType.INVALID, at, node.type_name, detail))
             continue
         if rule.uses_old_self and old is None and not rule.optional_old_self:
             continue
@@ -405,13 +413,18 @@ def _evaluate(
         if kind == _T.BOOL and result.plain_value() is True:
             continue
         if kind == _T.ERROR:
+            # An evaluation error is never ratcheted, as in Kubernetes.
             detail = _eval_error(str(result.plain_value()), rule)
-            out.append(_error(ErrorType.INVALID, at, node.type_name, detail))
+            found.errors.append(_error(ErrorType.INVALID, at, node.type_name, detail))
             continue
         # False, or anything but true: the rule failed.
         detail = (_message(rule, activation) if rule.message_program else "") or rule.detail
         path = at.child(rule.field_path) if rule.field_path else at
-        out.append(_error(rule.reason, path, node.type_name, detail))
+        error = _error(rule.reason, path, node.type_name, detail)
+        if rule.uses_old_self or not forgives(ratchet):
+            found.errors.append(error)
+        elif found.forgiven is not None:
+            found.forgiven.append(error)
 
 
 def _only(value: object, fields: frozenset[str]) -> object:
@@ -420,33 +433,33 @@ def _only(value: object, fields: frozenset[str]) -> object:
     return {key: value[key] for key in fields if key in value}
 
 
-def _list_key(item: object, keys: tuple[str, ...]) -> tuple[str, ...]:
-    fields = item if isinstance(item, dict) else {}
-    return tuple(repr(fields.get(key)) for key in keys)
-
-
-def _walk(node: _Node, value: object, old: object, at: FieldPath, out: list[FieldError]) -> None:
+def _walk(
+    node: _Node, value: object, old: object, at: FieldPath, found: _Found, ratchet: Ratchet
+) -> None:
     # Only non-null values are validated: a null is for its parent's rules to see.
     if value is None:
         return
     if node.rules:
-        _evaluate(node, value, old, at, out)
+        _evaluate(node, value, old, at, found, ratchet)
     if isinstance(value, dict):
         olds = old if isinstance(old, dict) else {}
         for name, child in node.properties:
             if name in value:
-                _walk(child, value[name], olds.get(name), at.child(name), out)
+                below = ratchet if ratchet[0] is None else field_ratchet(ratchet, name)
+                _walk(child, value[name], olds.get(name), at.child(name), found, below)
         if node.values is not None:
             for key, item in value.items():
-                _walk(node.values, item, olds.get(key), at.key(str(key)), out)
+                below = ratchet if ratchet[0] is None else field_ratchet(ratchet, key)
+                _walk(node.values, item, olds.get(key), at.key(str(key)), found, below)
     elif isinstance(value, list) and node.items is not None:
+        # oldSelf of an item is only found in a map list, by the item's keys.
         keys = node.list_keys
-        by_key = {}
-        if keys is not None and isinstance(old, list):
-            by_key = {_list_key(item, keys): item for item in old}
+        by_key = map_list(old, keys) if keys is not None and isinstance(old, list) else {}
         for index, item in enumerate(value):
-            old_item = by_key.get(_list_key(item, keys)) if keys is not None else None
-            _walk(node.items, item, old_item, at.index(index), out)
+            key = list_key(item, keys) if by_key and keys is not None else None
+            old_item = by_key.get(key) if key is not None else None
+            below = ratchet if ratchet[0] is None else item_ratchet(ratchet, index)
+            _walk(node.items, item, old_item, at.index(index), found, below)
 
 
 class Rules:
@@ -461,14 +474,23 @@ class Rules:
         return self._root is not None
 
     def validate(
-        self, obj: object, old: object = None, *, path: FieldPath = _ROOT
+        self,
+        obj: object,
+        old: object = None,
+        *,
+        path: FieldPath = _ROOT,
+        warnings: list[FieldError] | None = None,
     ) -> list[FieldError]:
         """The errors of every rule on ``obj`` (``old``: the object it replaces,
-        on an update), in the order of the schema's walk."""
-        out: list[FieldError] = []
+        on an update), in the order of the schema's walk. On an update, the
+        failures ratcheting forgives go to ``warnings`` instead, which the API
+        server sends as ``Warning`` headers."""
+        found = _Found(warnings)
         if self._root is not None:
-            _walk(self._root, obj, old, path, out)
-        return out
+            root = self._root
+            ratchet = UNRATCHETED if old is None else (Correlated(obj, old, root.schema), None)
+            _walk(root, obj, old, path, found, ratchet)
+        return found.errors
 
 
 def compile_rules(schema: Mapping[str, Any]) -> Rules:
