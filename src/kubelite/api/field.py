@@ -52,8 +52,9 @@ def go_quote(text: str) -> str:
 
 
 def _go_float(value: float) -> str:
-    # Go's %v: the shortest digits that round-trip, in exponent form only when
-    # the exponent is below -4 or at least 21 (Python's repr switches at 16).
+    # Go's %v: the shortest digits that round-trip, in exponent form when the
+    # exponent is below -4 or at least 6 (fmt.Println(1e6) prints 1e+06; the
+    # 21 of encoding/json is another rule).
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
@@ -63,7 +64,7 @@ def _go_float(value: float) -> str:
         return repr(value)
     scientific = len(digits) + exponent - 1
     prefix = "-" if sign else ""
-    if -4 <= scientific < 21:
+    if -4 <= scientific < 6:
         return prefix + format(abs(Decimal(repr(value))).normalize(), "f")
     mantissa = "".join(map(str, digits))
     if len(mantissa) > 1:
