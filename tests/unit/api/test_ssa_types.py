@@ -3,7 +3,6 @@ merges them, and each x-kubernetes extension of a CRD schema."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -156,13 +155,11 @@ def test_recursive_builtin_kind() -> None:
     assert "openAPIV3Schema" in repr(_struct(props)), "repr names fields, does not recurse"
 
 
-def test_every_builtin_definition_builds_quickly() -> None:
+def test_every_builtin_definition_builds() -> None:
     defs = builtin_definitions()
     converter = Converter(defs)
-    start = time.perf_counter()
     for name in defs:
-        converter.named(name)
-    assert time.perf_counter() - start < 1.0
+        assert converter.named(name) is not None, name
 
 
 # Item keys.
