@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+from pathlib import Path as FilePath
 from typing import Any
 
 import orjson
@@ -51,28 +52,9 @@ DEPLOYMENT_APPLY = (
 
 # A client-side `kubectl apply` of a Deployment with a port, after defaulting
 # (manager "kubectl-client-side-apply", operation Update).
-DEPLOYMENT_CLIENT_SIDE = compact(r"""{
-  "f:metadata": {
-    "f:annotations": {".": {}, "f:kubectl.kubernetes.io/last-applied-configuration": {}},
-    "f:labels": {".": {}, "f:app": {}}},
-  "f:spec": {
-    "f:progressDeadlineSeconds": {}, "f:replicas": {}, "f:revisionHistoryLimit": {},
-    "f:selector": {},
-    "f:strategy": {"f:rollingUpdate": {".": {}, "f:maxSurge": {}, "f:maxUnavailable": {}},
-                   "f:type": {}},
-    "f:template": {
-      "f:metadata": {"f:labels": {".": {}, "f:app": {}}},
-      "f:spec": {
-        "f:containers": {
-          "k:{\"name\":\"nginx\"}": {
-            ".": {}, "f:image": {}, "f:imagePullPolicy": {}, "f:name": {},
-            "f:ports": {".": {},
-                        "k:{\"containerPort\":80,\"protocol\":\"TCP\"}": {
-                          ".": {}, "f:containerPort": {}, "f:protocol": {}}},
-            "f:resources": {}, "f:terminationMessagePath": {},
-            "f:terminationMessagePolicy": {}}},
-        "f:dnsPolicy": {}, "f:restartPolicy": {}, "f:schedulerName": {},
-        "f:securityContext": {}, "f:terminationGracePeriodSeconds": {}}}}}""")
+DEPLOYMENT_CLIENT_SIDE = compact(
+    (FilePath(__file__).parent / "data" / "deployment-client-side-fields.json").read_text()
+)
 
 # kube-controller-manager's status update of the same Deployment.
 DEPLOYMENT_STATUS = compact(r"""{

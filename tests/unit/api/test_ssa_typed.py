@@ -4,6 +4,7 @@ vectors), remove and extract, compare, and the laws that tie them together."""
 
 from __future__ import annotations
 
+from pathlib import Path as FilePath
 from typing import Any
 
 import orjson
@@ -33,6 +34,9 @@ from kubelite.api.ssa.types import (
 
 K = PathElement.key
 V = PathElement.value
+
+# Field sets as Kubernetes writes them, shared with test_ssa_fieldpath.py.
+DATA = FilePath(__file__).parent / "data"
 
 
 def _kind(group: str, kind: str) -> Node:
@@ -343,28 +347,7 @@ def test_stored_objects_may_hold_duplicates() -> None:
 # A `kubectl apply` (client side) creating the nginx Deployment; its entry,
 # manager kubectl-client-side-apply, operation Update, as Kubernetes 1.2x
 # writes it after defaulting.
-CLIENT_SIDE_ENTRY = r"""{
-  "f:metadata": {
-    "f:annotations": {".": {}, "f:kubectl.kubernetes.io/last-applied-configuration": {}},
-    "f:labels": {".": {}, "f:app": {}}},
-  "f:spec": {
-    "f:progressDeadlineSeconds": {}, "f:replicas": {}, "f:revisionHistoryLimit": {},
-    "f:selector": {},
-    "f:strategy": {"f:rollingUpdate": {".": {}, "f:maxSurge": {}, "f:maxUnavailable": {}},
-                   "f:type": {}},
-    "f:template": {
-      "f:metadata": {"f:labels": {".": {}, "f:app": {}}},
-      "f:spec": {
-        "f:containers": {
-          "k:{\"name\":\"nginx\"}": {
-            ".": {}, "f:image": {}, "f:imagePullPolicy": {}, "f:name": {},
-            "f:ports": {".": {},
-                        "k:{\"containerPort\":80,\"protocol\":\"TCP\"}": {
-                          ".": {}, "f:containerPort": {}, "f:protocol": {}}},
-            "f:resources": {}, "f:terminationMessagePath": {},
-            "f:terminationMessagePolicy": {}}},
-        "f:dnsPolicy": {}, "f:restartPolicy": {}, "f:schedulerName": {},
-        "f:securityContext": {}, "f:terminationGracePeriodSeconds": {}}}}}"""
+CLIENT_SIDE_ENTRY = (DATA / "deployment-client-side-fields.json").read_text()
 
 # An apps/v1 Deployment as Go's zero value encodes it: the "before" of a create.
 EMPTY_DEPLOYMENT: Any = {
