@@ -33,7 +33,13 @@ create (no ``old``) is validated exactly as before, and an update whose
 object is valid costs no more than a create.
 
 **Compiled once.** A schema becomes a tree of nodes (``_compiled``) that
-carry only what the walks need; ``_validator`` walks it to validate. The
+carry only what the walks need; ``_validator`` walks it to validate. Since
+nearly every object written is valid, validation first asks a function
+generated for the schema on first use (``_fastpath``): straight-line Python
+with the schema's names, bounds, enums and patterns inlined, which answers
+True only for an object the walk would find no error in. Then, create or
+update, there is nothing to report or ratchet; any other answer, or a schema
+too large to generate code for, leaves the object to the walk. The
 functions here take the raw schema and keep its compiled tree in a small
 cache keyed by ``id(schema)``; the cache holds the schema, so its id cannot
 be reused while cached, and a schema must not be changed once used. Callers
@@ -63,6 +69,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from kubelite.api.crd._compiled import Node, Pruner, default_values
+from kubelite.api.crd._fastpath import FastCheck, compile_fast_check
 from kubelite.api.crd._ratchet import ratcheted
 from kubelite.api.crd._structural import check_structural
 from kubelite.api.crd._validator import Check
@@ -88,10 +95,12 @@ class CompiledSchema:
     may be shared by concurrent requests.
     """
 
-    __slots__ = ("_root",)
+    __slots__ = ("_fast", "_root")
 
     def __init__(self, schema: Mapping[str, Any]) -> None:
         self._root = Node(schema, nested=False)
+        # Generated on first use: many schemas compiled never validate.
+        self._fast: FastCheck | None = None
 
     def validate(
         self,
@@ -103,6 +112,11 @@ class CompiledSchema:
         """Every violation in ``obj`` (its ``metadata`` aside), in a fixed
         order; on an update, ``old`` is the object it replaces, and the errors
         on values unchanged from it are dropped (ratcheting)."""
+        fast = self._fast
+        if fast is None:
+            fast = self._fast = compile_fast_check(self._root)
+        if fast(obj):
+            return []
         walk = Check(self._root, path)
         walk.check(self._root, obj)
         if old is None or not (walk.errors or walk.lists):
