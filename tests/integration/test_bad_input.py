@@ -378,8 +378,6 @@ CASES = [
         reason="UnsupportedMediaType",
         message=UNKNOWN_FORMAT + "application/json-patch+json, application/merge-patch+json, "
         "application/strategic-merge-patch+json, application/apply-patch+yaml",
-        words_differ="kubelite does not list application/apply-patch+yaml: it does not "
-        "serve server-side apply yet",
     ),
     Case(
         "malformed-patch",

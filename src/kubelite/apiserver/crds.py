@@ -41,6 +41,7 @@ from kubelite.apiserver import objects
 from kubelite.apiserver.cache import WatchCache
 from kubelite.apiserver.custom import CustomKind, ScalePaths
 from kubelite.apiserver.deletion import DeleteOptions
+from kubelite.apiserver.fieldmanager import SERVER_MANAGER
 from kubelite.apiserver.objects import JSONObject
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.selection import ListOptions
@@ -271,14 +272,16 @@ class CrdServing:
     # Writes to the CRD.
 
     async def _write(self, name: str, change: Callable[[JSONObject], JSONObject]) -> None:
-        await self.crds.read_modify_write("", name, change, dry_run=False)
+        await self.crds.read_modify_write("", name, change, dry_run=False, manager=SERVER_MANAGER)
 
     async def _write_status(self, name: str, status: JSONObject) -> None:
         def change(current: JSONObject) -> JSONObject:
             return {**current, "status": status}
 
         with contextlib.suppress(errors.NotFoundError):
-            await self.crds.read_modify_write("", name, change, dry_run=False, status=True)
+            await self.crds.read_modify_write(
+                "", name, change, dry_run=False, manager=SERVER_MANAGER, status=True
+            )
 
 
 def _name(crd: JSONObject) -> str:
@@ -344,6 +347,7 @@ def custom_kind(crd: JSONObject, version: definition.CustomVersion) -> CustomKin
         # A field selector names ``spec.colour`` where the CRD says ``.spec.colour``.
         selectable_fields=tuple(path.removeprefix(".") for path in version.selectable_fields),
         scale=_scale_paths(version.scale),
+        served_versions=_served_versions(crd),
         prepare=prepare,
         validate=validate,
     )
@@ -367,6 +371,14 @@ def _storage_version(crd: JSONObject) -> str:
         if isinstance(entry, dict) and entry.get("storage") is True:
             return str(entry.get("name") or "")
     return ""
+
+
+def _served_versions(crd: JSONObject) -> tuple[str, ...]:
+    return tuple(
+        str(entry.get("name") or "")
+        for entry in (crd.get("spec") or {}).get("versions") or []
+        if isinstance(entry, dict) and entry.get("served") is True
+    )
 
 
 def _scale_paths(scale: Mapping[str, Any] | None) -> ScalePaths | None:

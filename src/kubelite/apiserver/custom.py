@@ -52,6 +52,8 @@ class CustomKind:
     schema: Mapping[str, Any] | None = None
     selectable_fields: tuple[str, ...] = ()
     scale: ScalePaths | None = None
+    # The CRD's served versions; managedFields entries of other versions are dropped.
+    served_versions: tuple[str, ...] = ()
     prepare: Prepare = field(default=lambda obj: [])
     validate: Validate = field(default=lambda obj, old: ())
 

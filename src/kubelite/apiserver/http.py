@@ -42,6 +42,7 @@ from kubelite.apiserver import incoming, objects, scale
 from kubelite.apiserver.cache import WatchEvent
 from kubelite.apiserver.custom import ScalePaths
 from kubelite.apiserver.discovery import AGGREGATED_CONTENT_TYPE, Discovery, wants_aggregated
+from kubelite.apiserver.fieldmanager import STATUS
 from kubelite.apiserver.incoming import JSON, MAX_BODY
 from kubelite.apiserver.negotiation import View, partial, partial_list, view_for
 from kubelite.apiserver.objects import JSONObject
@@ -53,7 +54,11 @@ _PATCH_TYPES = {
     "application/json-patch+json": "json",
     "application/merge-patch+json": "merge",
     "application/strategic-merge-patch+json": "strategic",
+    "application/apply-patch+yaml": "apply",
 }
+# An apply that finds no object creates it; if another client created it
+# meanwhile, the apply goes to that object.
+_APPLY_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +202,10 @@ class Router:
                 registry.check_type(body)
                 warnings = self._check_fields(request, registry, body)
                 created = await registry.create(
-                    target.namespace, body, dry_run=incoming.dry_run(request)
+                    target.namespace,
+                    body,
+                    dry_run=incoming.dry_run(request),
+                    manager=incoming.field_manager(request),
                 )
                 return json_response(created, status=201, warnings=warnings)
             if method == "DELETE":
@@ -222,11 +230,16 @@ class Router:
             registry.check_type(body)
             warnings = self._check_fields(request, registry, body)
             updated = await registry.update(
-                target.namespace, target.name, body, dry_run=incoming.dry_run(request)
+                target.namespace,
+                target.name,
+                body,
+                dry_run=incoming.dry_run(request),
+                manager=incoming.field_manager(request),
             )
             return json_response(updated, warnings=warnings)
         if method == "PATCH":
-            return json_response(await self._patch(request, registry, target))
+            patched, code = await self._patch(request, registry, target)
+            return json_response(patched, status=code)
         if method == "DELETE":
             options = await incoming.delete_options(request, self._openapi.definitions)
             deleted, gone = await registry.delete_object(
@@ -339,10 +352,16 @@ class Router:
                 body = await incoming.read_body(request)
                 warnings = self._check_fields(request, registry, body, required=False)
                 updated = await registry.update(
-                    target.namespace, target.name, body, dry_run=dry_run, status=True
+                    target.namespace,
+                    target.name,
+                    body,
+                    dry_run=dry_run,
+                    manager=incoming.field_manager(request),
+                    status=True,
                 )
                 return json_response(updated, warnings=warnings)
-            return json_response(await self._patch(request, registry, target, status=True))
+            patched, code = await self._patch(request, registry, target, status=True)
+            return json_response(patched, status=code)
         if method == "PUT":
             body = await incoming.read_body(request)
             wanted = objects.metadata(body).get("resourceVersion")
@@ -353,11 +372,16 @@ class Router:
                 return scale.with_replicas(current, body, _scale_paths(registry))
 
             updated = await registry.read_modify_write(
-                target.namespace, target.name, rescale, dry_run=dry_run
+                target.namespace,
+                target.name,
+                rescale,
+                dry_run=dry_run,
+                manager=incoming.field_manager(request),
+                subresource="scale",
             )
         else:
             paths = _scale_paths(registry)
-            updated = await self._patch(
+            updated, _ = await self._patch(
                 request,
                 registry,
                 target,
@@ -386,7 +410,12 @@ class Router:
             }
 
         return await registry.read_modify_write(
-            target.namespace, target.name, finalize, dry_run=dry_run
+            target.namespace,
+            target.name,
+            finalize,
+            dry_run=dry_run,
+            manager=incoming.field_manager(request),
+            subresource="finalize",
         )
 
     def _check_fields(
@@ -461,13 +490,21 @@ class Router:
         status: bool = False,
         view: Callable[[JSONObject], JSONObject] | None = None,
         unview: Callable[[JSONObject, Any], JSONObject] | None = None,
-    ) -> JSONObject:
+    ) -> tuple[JSONObject, int]:
         """Apply the request's patch; to ``view(current)`` if given (a subresource's
-        representation), written back with ``unview(current, patched)``."""
+        representation), written back with ``unview(current, patched)``. The
+        object written, and 201 when an apply created it (else 200)."""
         content_type = request.headers.get("Content-Type", "").split(";")[0].strip()
         kind = _PATCH_TYPES.get(content_type)
+        if kind == "apply" and view is None:
+            return await self._apply(request, registry, target, status=status)
         if kind is None:
             raise errors.unsupported_media_type(_PATCH_TYPES)
+        if kind == "apply":
+            # TODO(#5): apply through the scale subresource.
+            raise errors.unsupported_media_type(t for t, k in _PATCH_TYPES.items() if k != "apply")
+        incoming.force(request, apply=False)
+        manager = incoming.field_manager(request)
         resource = registry.resource
         schema = None
         if kind == "strategic" and view is None:
@@ -516,9 +553,75 @@ class Router:
                 raise errors.stale_conflict(registry.group_resource, target.name)
             return unview(current, result) if unview is not None else result
 
-        return await registry.read_modify_write(
-            target.namespace, target.name, change, dry_run=incoming.dry_run(request), status=status
+        written = await registry.read_modify_write(
+            target.namespace,
+            target.name,
+            change,
+            dry_run=incoming.dry_run(request),
+            manager=manager,
+            status=status,
+            subresource="scale" if view is not None else "",
         )
+        return written, 200
+
+    async def _apply(
+        self, request: web.BaseRequest, registry: Registry, target: Target, *, status: bool
+    ) -> tuple[JSONObject, int]:
+        """Server-side apply: the body merged into the object by the kind's
+        schema, its manager's fields recorded; a missing object is created (201)."""
+        manager = incoming.field_manager(request, apply=True)
+        force = incoming.force(request, apply=True)
+        dry_run = incoming.dry_run(request)
+        config = incoming.apply_configuration(await request.read())
+        fields = registry.fields
+        subresource = STATUS if status else ""
+
+        def change(current: JSONObject) -> JSONObject:
+            wanted = objects.metadata(config).get("resourceVersion")
+            if wanted and wanted != objects.metadata(current).get("resourceVersion"):
+                raise errors.stale_conflict(registry.group_resource, target.name)
+            applied = fields.applied(
+                current,
+                config,
+                manager,
+                force=force,
+                custom=registry.custom,
+                subresource=subresource,
+            )
+            self._check_fields(request, registry, applied, required=not status, patched=True)
+            return applied
+
+        for _ in range(_APPLY_ATTEMPTS):
+            try:
+                written = await registry.read_modify_write(
+                    target.namespace,
+                    target.name,
+                    change,
+                    dry_run=dry_run,
+                    manager=None,
+                    status=status,
+                )
+                return written, 200
+            except errors.NotFoundError:
+                if status:
+                    raise
+            named = objects.metadata(config).get("name")
+            if named and named != target.name:
+                raise errors.bad_request(
+                    f"the name of the object ({named}) does not match the name on "
+                    f"the URL ({target.name})"
+                ) from None
+            created = fields.applied(None, config, manager, force=force, custom=registry.custom)
+            created["metadata"] = {**created["metadata"], "name": target.name}
+            self._check_fields(request, registry, created, patched=True)
+            try:
+                made = await registry.create(
+                    target.namespace, created, dry_run=dry_run, manager=None
+                )
+                return made, 201
+            except errors.AlreadyExistsError:
+                continue  # created meanwhile: apply to it
+        raise errors.stale_conflict(registry.group_resource, target.name)
 
 
 def _scale_paths(registry: Registry) -> ScalePaths | None:

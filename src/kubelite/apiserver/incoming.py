@@ -22,6 +22,7 @@ from kubelite.api.openapi.definitions import BuiltinDefinitions
 from kubelite.api.openapi.types import wrong_types
 from kubelite.api.protobuf import PROTOBUF, ProtobufError, UnsupportedProtobufError, decode_object
 from kubelite.api.selectors import SelectorError, parse_field_selector, parse_label_selector
+from kubelite.api.ssa.entries import manager_from_user_agent, validate_field_manager
 from kubelite.apiserver.deletion import DeleteOptions
 from kubelite.apiserver.objects import JSONObject
 from kubelite.apiserver.selection import ListOptions
@@ -218,3 +219,46 @@ def _go_json_type(value: object) -> str:
     if isinstance(value, list):
         return "array"
     return "object"
+
+
+def field_manager(request: web.BaseRequest, *, apply: bool = False) -> str:
+    """Who a write is recorded as in ``managedFields``: the ``fieldManager``
+    option, else the client's User-Agent up to its first ``/``. An apply must
+    name its manager; a name too long or unprintable is a 422 either way."""
+    given = request.query.get("fieldManager", "")
+    problems = validate_field_manager(given, apply=apply)
+    if problems:
+        kind = _OPTIONS_KINDS.get(request.method, "PatchOptions")
+        raise errors.invalid(errors.GroupKind(kind, "meta.k8s.io"), "", problems)
+    return given or manager_from_user_agent(request.headers.get("User-Agent", ""))
+
+
+def force(request: web.BaseRequest, *, apply: bool) -> bool:
+    """The ``force`` option of an apply; any other patch may not give it (422)."""
+    if "force" in request.query and not apply:
+        raise invalid_option(
+            request,
+            FieldError.forbidden(FieldPath.of("force"), "may not be specified for non-apply patch"),
+        )
+    return flag(request, "force")
+
+
+def apply_configuration(raw: bytes) -> JSONObject:
+    """An apply's body, YAML or JSON, as an object; 400 for anything else."""
+    try:
+        config: Any = orjson.loads(raw) if raw.lstrip()[:1] == b"{" else _yaml_load(raw)
+    except (orjson.JSONDecodeError, yaml.YAMLError) as err:
+        detail = " ".join(str(err).split())
+        raise errors.bad_request(f"error decoding YAML: {detail}") from err
+    if not isinstance(config, dict):
+        raise errors.bad_request(
+            "error decoding YAML: error unmarshaling JSON: while decoding JSON: json: "
+            f"cannot unmarshal {_go_json_type(config)} into Go value of type "
+            "map[string]interface {}"
+        )
+    return config
+
+
+def _yaml_load(raw: bytes) -> Any:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(raw, Loader=loader)

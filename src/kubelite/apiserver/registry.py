@@ -23,12 +23,10 @@ from typing import Any
 import orjson
 
 from kubelite.api import errors
-from kubelite.api.defaults import apply_defaults
 from kubelite.api.errors import ErrorList, GroupKind, GroupResource
 from kubelite.api.field import FieldError, FieldPath
 from kubelite.api.resources import ResourceType
 from kubelite.api.selectors import FieldSelector
-from kubelite.api.strategy import prepare_for_create
 from kubelite.api.tables import TablePrinter, table_for
 from kubelite.api.validation import NameRule, generate_name, validate_object_meta
 from kubelite.apiserver import deletion, objects, selection, services, updates, watches
@@ -37,6 +35,7 @@ from kubelite.apiserver.cache import (
 )
 from kubelite.apiserver.custom import CustomKind, Validate
 from kubelite.apiserver.deletion import DeleteOptions
+from kubelite.apiserver.fieldmanager import STATUS, FieldManager
 from kubelite.apiserver.objects import JSONObject
 from kubelite.apiserver.selection import ListOptions
 from kubelite.store import (
@@ -94,6 +93,7 @@ class Registry:
         self.bookmark_interval = 60.0
         self.group_resource = GroupResource(resource.plural, resource.group)
         self.group_kind = GroupKind(resource.kind, resource.group)
+        self.fields = FieldManager(resource, clock)
 
     @property
     def supported_fields(self) -> tuple[str, ...]:
@@ -264,29 +264,20 @@ class Registry:
 
     # Writing.
 
-    async def create(self, namespace: str, body: JSONObject, *, dry_run: bool) -> JSONObject:
+    async def create(
+        self, namespace: str, body: JSONObject, *, dry_run: bool, manager: str | None
+    ) -> JSONObject:
+        """Store a new object; ``manager`` is recorded as its creator in
+        ``managedFields`` (None: the caller recorded it, as an apply does)."""
         self.check_type(body)
-        obj = self.with_type(dict(body))
-        meta = {**objects.metadata(obj)}
-        obj["metadata"] = meta
+        meta = objects.metadata(body)
         self._check_namespace(meta, namespace)
         if self.resource.namespaced:
-            meta["namespace"] = namespace
             await self._namespace_accepts(namespace, str(meta.get("name") or ""))
-        else:
-            meta.pop("namespace", None)
-        for owned in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds"):
-            meta.pop(owned, None)
-        meta["uid"] = objects.new_uid()
-        meta["creationTimestamp"] = objects.timestamp(self.clock())
-        if self.resource.generation:
-            meta["generation"] = 1
-        else:
-            meta.pop("generation", None)
-        apply_defaults(self.resource.group, self.resource.plural, obj)
-        prepare_for_create(self.resource.group, self.resource.plural, obj)
-        if self.custom is not None and self.resource.subresource("status") is not None:
-            obj.pop("status", None)  # a custom object's status is /status's to write
+        obj = updates.created(self.resource, body, namespace, self.clock(), custom=self.custom)
+        if manager is not None:
+            obj = self.fields.updated(None, obj, manager, custom=self.custom)
+        meta = obj["metadata"]
         problems = await self._allocate(obj)
         generated = not meta.get("name") and bool(meta.get("generateName"))
         attempts = _GENERATE_ATTEMPTS if generated else 1
@@ -310,7 +301,14 @@ class Registry:
         raise errors.already_exists(self.group_resource, str(meta["name"]))
 
     async def update(
-        self, namespace: str, name: str, body: JSONObject, *, dry_run: bool, status: bool = False
+        self,
+        namespace: str,
+        name: str,
+        body: JSONObject,
+        *,
+        dry_run: bool,
+        manager: str,
+        status: bool = False,
     ) -> JSONObject:
         """Replace the object (its status, with ``status``); conditioned on
         ``metadata.resourceVersion`` if given."""
@@ -330,7 +328,7 @@ class Registry:
             return body
 
         return await self.read_modify_write(
-            namespace, name, replace, dry_run=dry_run, status=status
+            namespace, name, replace, dry_run=dry_run, manager=manager, status=status
         )
 
     async def read_modify_write(
@@ -340,13 +338,20 @@ class Registry:
         change: Callable[[JSONObject], JSONObject],
         *,
         dry_run: bool,
+        manager: str | None,
         status: bool = False,
+        subresource: str = "",
     ) -> JSONObject:
         """Write ``change(current)``, retrying if the object moved meanwhile.
 
         With ``status`` (the ``/status`` subresource) only the status of the
         changed object is kept; without it, everything but the status.
+        ``manager`` is recorded in ``managedFields`` as the writer, through
+        ``subresource`` (``status`` with ``status``); None when ``change``
+        recorded it (an apply).
         """
+        if status:
+            subresource = STATUS
         key = objects.object_key(self.resource, namespace, name)
         for _ in range(_UPDATE_ATTEMPTS):
             kv = await self._read(key, name)
@@ -359,6 +364,10 @@ class Registry:
                 updated = updates.update(self.resource, current, changed, namespace, name)
                 self._validate(
                     updated, deletion.check_new_finalizers(current, updated), old=current
+                )
+            if manager is not None:
+                updated = self.fields.updated(
+                    current, updated, manager, custom=self.custom, subresource=subresource
                 )
             if dry_run:
                 return objects.with_revision(updated, kv.mod_revision)
@@ -501,20 +510,7 @@ class Registry:
 
     def check_type(self, body: JSONObject) -> None:
         """400 for a body of another kind or version than the endpoint's."""
-        resource = self.resource
-        api_version, kind = body.get("apiVersion"), body.get("kind")
-        if api_version and api_version != resource.group_version:
-            raise errors.bad_request(
-                f"the API version in the data ({api_version}) does not match the expected "
-                f"API version ({resource.group_version})"
-            )
-        if kind and kind != resource.kind:
-            internal = (resource.group or "core").split(".")[0]
-            raise errors.bad_request(
-                f'{kind} in version "{resource.version}" cannot be handled as a '
-                f"{resource.kind}: converting ({resource.version}.{kind}) to "
-                f"({internal}.{resource.kind}): unknown conversion"
-            )
+        updates.check_type(self.resource, body)
 
     def with_type(self, obj: JSONObject) -> JSONObject:
         """``obj`` with this type's kind and apiVersion set (in place)."""

@@ -23,6 +23,7 @@ from kubelite.api.errors import AlreadyExistsError, NotFoundError
 from kubelite.api.resources import ResourceTypes
 from kubelite.apiserver.cache import WatchCache
 from kubelite.apiserver.crds import CRDS, CrdServing, validate_crd
+from kubelite.apiserver.fieldmanager import SERVER_MANAGER
 from kubelite.apiserver.http import Router
 from kubelite.apiserver.incoming import MAX_BODY
 from kubelite.apiserver.registry import Registry
@@ -92,7 +93,7 @@ class ApiServer:
             body = {"metadata": {"name": name}}
             # On a restart they exist already.
             with contextlib.suppress(AlreadyExistsError):
-                await namespaces.create("", body, dry_run=False)
+                await namespaces.create("", body, dry_run=False, manager=SERVER_MANAGER)
         # The API server's own Service, at the first address of the range.
         kubernetes = {
             "metadata": {
@@ -109,7 +110,7 @@ class ApiServer:
         try:
             await services.get("default", "kubernetes")
         except NotFoundError:
-            await services.create("default", kubernetes, dry_run=False)
+            await services.create("default", kubernetes, dry_run=False, manager=SERVER_MANAGER)
 
     async def start(self, host: str, port: int) -> int:
         """Serve on ``host:port`` (0: any free port); returns the port."""

@@ -1,4 +1,5 @@
-"""How an update's object is made from what the client sent and what is stored.
+"""How a create's or an update's object is made from what the client sent and
+what is stored.
 
 Whatever the client sends, the server keeps what it owns: the object's name and
 namespace come from the URL; its ``uid``, creation time, deletion marks and
@@ -10,10 +11,14 @@ object is not written at all (:func:`unchanged`), as Kubernetes skips it.
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from kubelite.api import errors
 from kubelite.api.defaults import apply_defaults
 from kubelite.api.resources import ResourceType
-from kubelite.api.strategy import prepare_for_update
+from kubelite.api.strategy import prepare_for_create, prepare_for_update
 from kubelite.apiserver import objects, services
+from kubelite.apiserver.custom import CustomKind
 from kubelite.apiserver.objects import JSONObject
 
 # What the server owns in metadata, kept from the stored object.
@@ -27,6 +32,40 @@ _OWNED = (
 _TYPE_FIELDS = frozenset({"kind", "apiVersion"})
 # Fields whose change does not move ``generation``.
 _NOT_SPEC = frozenset({"metadata", "status", "kind", "apiVersion"})
+
+
+def created(
+    resource: ResourceType,
+    body: JSONObject,
+    namespace: str,
+    now: datetime,
+    *,
+    custom: CustomKind | None,
+) -> JSONObject:
+    """The object to store when ``body`` is created at ``now``: typed, in the
+    URL's namespace, with a new ``uid``, its creation time, ``generation`` 1
+    (on types that keep one), the type's defaults, and without what only the
+    server sets. A custom object with a status subresource loses its status."""
+    obj = _typed(resource, body)
+    meta = {**objects.metadata(obj)}
+    obj["metadata"] = meta
+    if resource.namespaced:
+        meta["namespace"] = namespace
+    else:
+        meta.pop("namespace", None)
+    for owned in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds"):
+        meta.pop(owned, None)
+    meta["uid"] = objects.new_uid()
+    meta["creationTimestamp"] = objects.timestamp(now)
+    if resource.generation:
+        meta["generation"] = 1
+    else:
+        meta.pop("generation", None)
+    apply_defaults(resource.group, resource.plural, obj)
+    prepare_for_create(resource.group, resource.plural, obj)
+    if custom is not None and resource.subresource("status") is not None:
+        obj.pop("status", None)  # a custom object's status is /status's to write
+    return obj
 
 
 def update(
@@ -94,6 +133,23 @@ def unchanged(current: JSONObject, updated: JSONObject) -> bool:
         elif key not in _TYPE_FIELDS and current[key] != value:
             return False
     return True
+
+
+def check_type(resource: ResourceType, body: JSONObject) -> None:
+    """400 for a body of another kind or version than the endpoint's."""
+    api_version, kind = body.get("apiVersion"), body.get("kind")
+    if api_version and api_version != resource.group_version:
+        raise errors.bad_request(
+            f"the API version in the data ({api_version}) does not match the expected "
+            f"API version ({resource.group_version})"
+        )
+    if kind and kind != resource.kind:
+        internal = (resource.group or "core").split(".")[0]
+        raise errors.bad_request(
+            f'{kind} in version "{resource.version}" cannot be handled as a '
+            f"{resource.kind}: converting ({resource.version}.{kind}) to "
+            f"({internal}.{resource.kind}): unknown conversion"
+        )
 
 
 def _typed(resource: ResourceType, obj: JSONObject) -> JSONObject:
