@@ -150,11 +150,12 @@ class FieldManager:
                 served_versions=self._served(custom),
             )
         except TypedError as err:
-            meta = objects.metadata(live if live is not None else config)
-            name = "/".join(str(meta.get(k)) for k in ("namespace", "name") if meta.get(k))
+            # Go prints the kind as group/version, Kind=K: "/v1, Kind=Pod" for core.
+            meta = objects.metadata(config)
+            where = f"{meta.get('namespace') or ''}/{meta.get('name') or ''}"
             raise errors.bad_request(
-                f"failed to create typed patch object ({resource.group_version}, "
-                f"Kind={resource.kind} {name}): {err}"
+                f"failed to create typed patch object ({resource.group}/{resource.version}, "
+                f"Kind={resource.kind} {where}): {err}"
             ) from None
         return result.obj
 

@@ -358,7 +358,8 @@ class Registry:
             current = objects.decode(kv)
             changed = change(current)
             if status:
-                updated = updates.status_update(self.resource, current, changed)
+                applied = manager is None
+                updated = updates.status_update(self.resource, current, changed, applied=applied)
                 self._validate(updated, old=current)
             else:
                 updated = updates.update(self.resource, current, changed, namespace, name)

@@ -102,11 +102,20 @@ def update(
     return obj
 
 
-def status_update(resource: ResourceType, current: JSONObject, new: JSONObject) -> JSONObject:
+def status_update(
+    resource: ResourceType, current: JSONObject, new: JSONObject, *, applied: bool = False
+) -> JSONObject:
     """The object to store when ``new`` is written through ``/status``: the
-    stored object with ``new``'s status and nothing else of it."""
+    stored object with ``new``'s status and nothing else of it but, when an
+    apply made ``new`` (``applied``), the ``managedFields`` it recorded."""
     obj = _typed(resource, current)
-    obj["metadata"] = {k: v for k, v in objects.metadata(current).items() if k != "resourceVersion"}
+    meta = {k: v for k, v in objects.metadata(current).items() if k != "resourceVersion"}
+    if applied:
+        meta.pop("managedFields", None)
+        managed = objects.metadata(new).get("managedFields")
+        if managed:
+            meta["managedFields"] = managed
+    obj["metadata"] = meta
     if "status" in new:
         obj["status"] = new["status"]
     else:
