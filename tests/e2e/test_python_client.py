@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import pytest
-from kubernetes import client
+from kubernetes import client, dynamic
 
 from kubelite.apiserver.server import ApiServer
 from kubelite.cli.main import write_kubeconfig
@@ -268,6 +268,42 @@ def test_deployment_scale_reads_and_patches_replicas(api: client.ApiClient, ns: 
 
 
 # -- errors ----------------------------------------------------------------------------
+
+
+def test_server_side_apply_conflicts_and_forces(api: client.ApiClient, ns: str) -> None:
+    dyn = dynamic.DynamicClient(api)  # type: ignore[no-untyped-call]
+    configmaps = dyn.resources.get(api_version="v1", kind="ConfigMap")
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa"}}
+    created = configmaps.server_side_apply(
+        body={**body, "data": {"size": "1"}}, namespace=ns, field_manager="me"
+    )
+    assert created.data.size == "1"
+    (entry,) = created.to_dict()["metadata"]["managedFields"]
+    assert (entry["manager"], entry["operation"], entry["fieldsV1"]) == (
+        "me",
+        "Apply",
+        {"f:data": {"f:size": {}}},
+    )
+
+    with pytest.raises(client.ApiException) as refused:
+        configmaps.server_side_apply(
+            body={**body, "data": {"size": "2"}}, namespace=ns, field_manager="other"
+        )
+    assert refused.value.status == 409
+    status = status_of(refused.value)
+    assert status["reason"] == "Conflict"
+    assert status["details"]["causes"] == [
+        {"reason": "FieldManagerConflict", "message": 'conflict with "me"', "field": ".data.size"}
+    ]
+
+    forced = configmaps.server_side_apply(
+        body={**body, "data": {"size": "2"}},
+        namespace=ns,
+        field_manager="other",
+        force_conflicts=True,
+    )
+    assert forced.data.size == "2"
+    assert [e.manager for e in forced.metadata.managedFields] == ["other"]
 
 
 def test_create_of_an_existing_name_is_409_already_exists(v1: client.CoreV1Api, ns: str) -> None:
