@@ -41,7 +41,7 @@ DEPLOYMENT: dict[str, Any] = {
 
 
 def deployment(**changes: Any) -> dict[str, Any]:
-    obj = json.loads(json.dumps(DEPLOYMENT))
+    obj: dict[str, Any] = json.loads(json.dumps(DEPLOYMENT))
     for path, value in changes.items():
         *parents, last = path.split("__")
         node = obj

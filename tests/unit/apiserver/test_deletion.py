@@ -41,7 +41,9 @@ class Registries:
 async def registries(tmp_path: Path) -> AsyncIterator[Registries]:
     store = await SqliteStore.open(tmp_path / "state.db")
     found = Registries(store)
-    await found.namespaces.create("", {"metadata": {"name": "default"}}, dry_run=False)
+    await found.namespaces.create(
+        "", {"metadata": {"name": "default"}}, dry_run=False, manager="tester"
+    )
     try:
         yield found
     finally:
@@ -61,7 +63,9 @@ def without_finalizers(current: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_an_object_without_marks_is_deleted_at_once(registries: Registries) -> None:
-    await registries.configmaps.create("default", {"metadata": {"name": "c"}}, dry_run=False)
+    await registries.configmaps.create(
+        "default", {"metadata": {"name": "c"}}, dry_run=False, manager="tester"
+    )
     deleted = await registries.configmaps.delete("default", "c", dry_run=False)
     assert "deletionTimestamp" not in deleted["metadata"]
     with pytest.raises(NotFoundError):
@@ -72,7 +76,7 @@ async def test_finalizers_hold_an_object_until_an_update_removes_them(
     registries: Registries,
 ) -> None:
     body = {"metadata": {"name": "c", "finalizers": ["example.com/hold"]}}
-    await registries.configmaps.create("default", body, dry_run=False)
+    await registries.configmaps.create("default", body, dry_run=False, manager="tester")
     marked = await registries.configmaps.delete("default", "c", dry_run=False)
     assert marked["metadata"]["deletionTimestamp"] == "2026-12-03T12:00:00Z"
     assert marked["metadata"]["deletionGracePeriodSeconds"] == 0
@@ -85,12 +89,16 @@ async def test_finalizers_hold_an_object_until_an_update_removes_them(
         return {**current, "metadata": {**meta, "finalizers": [*meta["finalizers"], "new"]}}
 
     with pytest.raises(InvalidError) as caught:
-        await registries.configmaps.read_modify_write("default", "c", add_finalizer, dry_run=False)
+        await registries.configmaps.read_modify_write(
+            "default", "c", add_finalizer, dry_run=False, manager="tester"
+        )
     assert caught.value.message == (
         'ConfigMap "c" is invalid: metadata.finalizers: Forbidden: no new finalizers can be '
         'added if the object is being deleted, found new finalizers []string{"new"}'
     )
-    await registries.configmaps.read_modify_write("default", "c", without_finalizers, dry_run=False)
+    await registries.configmaps.read_modify_write(
+        "default", "c", without_finalizers, dry_run=False, manager="tester"
+    )
     with pytest.raises(NotFoundError):
         await registries.configmaps.get("default", "c")
 
@@ -115,7 +123,7 @@ async def test_propagation_policy_adds_the_collectors_finalizer(
             "template": {"metadata": {"labels": {"app": "d"}}, "spec": pod("x")["spec"]},
         },
     }
-    await registries.deployments.create("default", body, dry_run=False)
+    await registries.deployments.create("default", body, dry_run=False, manager="tester")
     marked = await registries.deployments.delete("default", "d", options, dry_run=False)
     assert marked["metadata"]["finalizers"] == finalizers
 
@@ -123,7 +131,9 @@ async def test_propagation_policy_adds_the_collectors_finalizer(
 async def test_orphan_on_an_object_without_finalizers_still_waits(
     registries: Registries,
 ) -> None:
-    await registries.configmaps.create("default", {"metadata": {"name": "c"}}, dry_run=False)
+    await registries.configmaps.create(
+        "default", {"metadata": {"name": "c"}}, dry_run=False, manager="tester"
+    )
     marked = await registries.configmaps.delete(
         "default", "c", DeleteOptions(propagation="Orphan"), dry_run=False
     )
@@ -149,7 +159,9 @@ async def test_orphan_on_an_object_without_finalizers_still_waits(
 async def test_bad_delete_options_are_invalid_and_delete_nothing(
     registries: Registries, options: DeleteOptions, message: str
 ) -> None:
-    await registries.configmaps.create("default", {"metadata": {"name": "c"}}, dry_run=False)
+    await registries.configmaps.create(
+        "default", {"metadata": {"name": "c"}}, dry_run=False, manager="tester"
+    )
     with pytest.raises(InvalidError) as caught:
         await registries.configmaps.delete("default", "c", options, dry_run=False)
     assert caught.value.code == 422
@@ -159,7 +171,10 @@ async def test_bad_delete_options_are_invalid_and_delete_nothing(
 
 async def test_a_pod_on_a_node_gets_its_grace_period(registries: Registries) -> None:
     await registries.pods.create(
-        "default", pod("p", nodeName="n1", terminationGracePeriodSeconds=45), dry_run=False
+        "default",
+        pod("p", nodeName="n1", terminationGracePeriodSeconds=45),
+        dry_run=False,
+        manager="tester",
     )
     marked = await registries.pods.delete("default", "p", dry_run=False)
     assert marked["metadata"]["deletionGracePeriodSeconds"] == 45
@@ -183,26 +198,34 @@ async def test_a_pod_on_a_node_gets_its_grace_period(registries: Registries) -> 
 async def test_a_pod_that_never_ran_or_finished_goes_at_once(
     registries: Registries, spec: dict[str, Any]
 ) -> None:
-    await registries.pods.create("default", pod("p", **spec), dry_run=False)
+    await registries.pods.create("default", pod("p", **spec), dry_run=False, manager="tester")
     if spec:
 
         def finish(current: dict[str, Any]) -> dict[str, Any]:
             return {**current, "status": {"phase": "Succeeded"}}
 
-        await registries.pods.read_modify_write("default", "p", finish, dry_run=False, status=True)
+        await registries.pods.read_modify_write(
+            "default", "p", finish, dry_run=False, manager="tester", status=True
+        )
     await registries.pods.delete("default", "p", dry_run=False)
     with pytest.raises(NotFoundError):
         await registries.pods.get("default", "p")
 
 
 async def test_a_namespace_terminates_then_goes_once_finalized(registries: Registries) -> None:
-    await registries.namespaces.create("", {"metadata": {"name": "team"}}, dry_run=False)
-    await registries.configmaps.create("team", {"metadata": {"name": "c"}}, dry_run=False)
+    await registries.namespaces.create(
+        "", {"metadata": {"name": "team"}}, dry_run=False, manager="tester"
+    )
+    await registries.configmaps.create(
+        "team", {"metadata": {"name": "c"}}, dry_run=False, manager="tester"
+    )
     marked = await registries.namespaces.delete("", "team", dry_run=False)
     assert marked["status"]["phase"] == "Terminating"
     assert marked["metadata"]["deletionTimestamp"] == "2026-12-03T12:00:00Z"
     with pytest.raises(ForbiddenError) as caught:
-        await registries.configmaps.create("team", {"metadata": {"name": "d"}}, dry_run=False)
+        await registries.configmaps.create(
+            "team", {"metadata": {"name": "d"}}, dry_run=False, manager="tester"
+        )
     assert caught.value.message == (
         'configmaps "d" is forbidden: unable to create new content in namespace team because '
         "it is being terminated"
@@ -211,13 +234,17 @@ async def test_a_namespace_terminates_then_goes_once_finalized(registries: Regis
     def finalize(current: dict[str, Any]) -> dict[str, Any]:
         return {**current, "spec": {"finalizers": []}}
 
-    await registries.namespaces.read_modify_write("", "team", finalize, dry_run=False)
+    await registries.namespaces.read_modify_write(
+        "", "team", finalize, dry_run=False, manager="tester"
+    )
     with pytest.raises(NotFoundError):
         await registries.namespaces.get("", "team")
 
 
 async def test_dry_run_delete_changes_nothing(registries: Registries) -> None:
-    await registries.configmaps.create("default", {"metadata": {"name": "c"}}, dry_run=False)
+    await registries.configmaps.create(
+        "default", {"metadata": {"name": "c"}}, dry_run=False, manager="tester"
+    )
     await registries.configmaps.delete("default", "c", dry_run=True)
     assert await registries.configmaps.get("default", "c")
     with pytest.raises(ApiError):
@@ -271,7 +298,7 @@ async def test_owner_references_and_finalizers_are_validated(
 ) -> None:
     with pytest.raises(InvalidError) as caught:
         await registries.configmaps.create(
-            "default", {"metadata": {"name": "c", **meta}}, dry_run=False
+            "default", {"metadata": {"name": "c", **meta}}, dry_run=False, manager="tester"
         )
     assert message in caught.value.message
     with pytest.raises(NotFoundError):
@@ -288,6 +315,9 @@ async def test_a_valid_owner_reference_is_kept(registries: Registries) -> None:
         "blockOwnerDeletion": True,
     }
     created = await registries.configmaps.create(
-        "default", {"metadata": {"name": "c", "ownerReferences": [ref]}}, dry_run=False
+        "default",
+        {"metadata": {"name": "c", "ownerReferences": [ref]}},
+        dry_run=False,
+        manager="tester",
     )
     assert created["metadata"]["ownerReferences"] == [ref]

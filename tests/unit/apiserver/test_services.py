@@ -78,7 +78,9 @@ async def registry(tmp_path: Path) -> AsyncIterator[Registry]:
     found = types.by_path("", "v1", "services")
     assert namespaces is not None
     assert found is not None
-    await Registry(store, namespaces).create("", {"metadata": {"name": "default"}}, dry_run=False)
+    await Registry(store, namespaces).create(
+        "", {"metadata": {"name": "default"}}, dry_run=False, manager="tester"
+    )
     try:
         yield Registry(store, found)
     finally:
@@ -87,7 +89,7 @@ async def registry(tmp_path: Path) -> AsyncIterator[Registry]:
 
 async def test_a_created_service_is_defaulted_and_addressed(registry: Registry) -> None:
     created = await registry.create(
-        "default", {"metadata": {"name": "web"}, **service()}, dry_run=False
+        "default", {"metadata": {"name": "web"}, **service()}, dry_run=False, manager="tester"
     )
     spec = created["spec"]
     assert ipaddress.ip_address(spec["clusterIP"]) in services.SERVICE_CIDR
@@ -98,12 +100,17 @@ async def test_a_created_service_is_defaulted_and_addressed(registry: Registry) 
             "default",
             {"metadata": {"name": "copy"}, **service(clusterIP=spec["clusterIP"])},
             dry_run=False,
+            manager="tester",
         )
     assert caught.value.message == (
         f'Service "copy" is invalid: spec.clusterIPs[0]: Invalid value: "{spec["clusterIP"]}": '
         f"failed to allocate IP {spec['clusterIP']}: provided IP is already allocated"
     )
     replaced = await registry.update(
-        "default", "web", {"metadata": {"name": "web"}, **service()}, dry_run=False
+        "default",
+        "web",
+        {"metadata": {"name": "web"}, **service()},
+        dry_run=False,
+        manager="tester",
     )
     assert replaced["spec"]["clusterIP"] == spec["clusterIP"]

@@ -56,7 +56,9 @@ class Cluster:
 
     async def start(self) -> None:
         for name in ("default", "other"):
-            await self.namespaces.create("", {"metadata": {"name": name}}, dry_run=False)
+            await self.namespaces.create(
+                "", {"metadata": {"name": name}}, dry_run=False, manager="tester"
+            )
         await self.cache.start()
 
 
@@ -106,7 +108,9 @@ def names(listed: dict[str, Any]) -> list[str]:
 async def test_list_matches_the_store_across_namespaces_and_selectors(cluster: Cluster) -> None:
     for i in range(12):
         ns = "default" if i % 2 else "other"
-        await cluster.pods.create(ns, pod(f"p{i:02}", tier=f"t{i % 3}"), dry_run=False)
+        await cluster.pods.create(
+            ns, pod(f"p{i:02}", tier=f"t{i % 3}"), dry_run=False, manager="tester"
+        )
     await cluster.pods.delete("default", "p03", dry_run=False)
     for namespace in ("", "default", "other"):
         for labels, fields in [
@@ -123,20 +127,22 @@ async def test_list_matches_the_store_across_namespaces_and_selectors(cluster: C
 
 
 async def test_a_list_is_as_fresh_as_the_store(cluster: Cluster) -> None:
-    await cluster.pods.create("default", pod("a"), dry_run=False)
+    await cluster.pods.create("default", pod("a"), dry_run=False, manager="tester")
     # Writes to another type move the store's revision but send the cache nothing.
-    await cluster.configmaps.create("default", {"metadata": {"name": "c"}}, dry_run=False)
+    await cluster.configmaps.create(
+        "default", {"metadata": {"name": "c"}}, dry_run=False, manager="tester"
+    )
     listed = await cluster.pods.list("default", ListOptions())
     assert names(listed) == ["a"]
     assert listed["metadata"]["resourceVersion"] == str(await cluster.store.current_revision())
     for i in range(20):
-        await cluster.pods.create("default", pod(f"b{i}"), dry_run=False)
+        await cluster.pods.create("default", pod(f"b{i}"), dry_run=False, manager="tester")
         assert f"b{i}" in names(await cluster.pods.list("default", ListOptions()))
 
 
 async def test_pages_from_the_cache_continue_from_the_store(cluster: Cluster) -> None:
     for i in range(7):
-        await cluster.pods.create("default", pod(f"p{i}"), dry_run=False)
+        await cluster.pods.create("default", pod(f"p{i}"), dry_run=False, manager="tester")
     seen: list[str] = []
     token = ""
     revisions = set()
@@ -145,7 +151,7 @@ async def test_pages_from_the_cache_continue_from_the_store(cluster: Cluster) ->
         seen += names(page)
         revisions.add(page["metadata"]["resourceVersion"])
         # Written between pages: not in this list, which is one snapshot.
-        await cluster.pods.create("default", pod(f"z{len(seen)}"), dry_run=False)
+        await cluster.pods.create("default", pod(f"z{len(seen)}"), dry_run=False, manager="tester")
         token = page["metadata"].get("continue", "")
         if not token:
             break
@@ -162,13 +168,13 @@ async def test_a_list_at_a_revision_not_reached_waits_then_times_out(cluster: Cl
 
 
 async def test_watch_sends_current_objects_then_changes(cluster: Cluster) -> None:
-    await cluster.pods.create("default", pod("a"), dry_run=False)
-    await cluster.pods.create("other", pod("elsewhere"), dry_run=False)
+    await cluster.pods.create("default", pod("a"), dry_run=False, manager="tester")
+    await cluster.pods.create("other", pod("elsewhere"), dry_run=False, manager="tester")
     events = flat(cluster.pods.watch("default", ListOptions()))
     first = await next_event(events)
     assert (first.type, first.object["metadata"]["name"]) == ("ADDED", "a")
-    await cluster.pods.create("default", pod("b"), dry_run=False)
-    await cluster.pods.create("other", pod("ignored"), dry_run=False)
+    await cluster.pods.create("default", pod("b"), dry_run=False, manager="tester")
+    await cluster.pods.create("other", pod("ignored"), dry_run=False, manager="tester")
     added = await next_event(events)
     assert (added.type, added.object["metadata"]["name"]) == ("ADDED", "b")
     assert added.object["kind"] == "Pod"
@@ -182,13 +188,13 @@ async def test_watch_sends_current_objects_then_changes(cluster: Cluster) -> Non
 
 
 async def test_every_watcher_shares_one_encoding_of_an_event(cluster: Cluster) -> None:
-    created = await cluster.pods.create("default", pod("a"), dry_run=False)
+    created = await cluster.pods.create("default", pod("a"), dry_run=False, manager="tester")
     revision = created["metadata"]["resourceVersion"]
     watchers = [
         flat(cluster.pods.watch("default", ListOptions(resource_version=revision)))
         for _ in range(3)
     ]
-    await cluster.pods.create("default", pod("b"), dry_run=False)
+    await cluster.pods.create("default", pod("b"), dry_run=False, manager="tester")
     received = [await next_event(w) for w in watchers]
     lines = [event.line() for event in received]
     assert all(line is lines[0] for line in lines)
@@ -205,7 +211,8 @@ async def test_watch_resumes_inside_and_beyond_the_window(tmp_path: Path) -> Non
     try:
         written = [f"p{i}" for i in range(10)]
         created = [
-            await cluster.pods.create("default", pod(name), dry_run=False) for name in written
+            await cluster.pods.create("default", pod(name), dry_run=False, manager="tester")
+            for name in written
         ]
         for start in (1, 5, 8):  # before the window (from the store), inside it, at its end
             rv = created[start]["metadata"]["resourceVersion"]
@@ -214,7 +221,9 @@ async def test_watch_resumes_inside_and_beyond_the_window(tmp_path: Path) -> Non
             got = [(await next_event(events)).object["metadata"]["name"] for _ in expected]
             assert got == expected
             written.append(f"after{start}")
-            await cluster.pods.create("default", pod(f"after{start}"), dry_run=False)
+            await cluster.pods.create(
+                "default", pod(f"after{start}"), dry_run=False, manager="tester"
+            )
             assert (await next_event(events)).object["metadata"]["name"] == f"after{start}"
             await events.aclose()
     finally:
@@ -223,7 +232,7 @@ async def test_watch_resumes_inside_and_beyond_the_window(tmp_path: Path) -> Non
 
 
 async def test_selector_transitions_are_added_and_deleted(cluster: Cluster) -> None:
-    await cluster.pods.create("default", pod("a", app="web"), dry_run=False)
+    await cluster.pods.create("default", pod("a", app="web"), dry_run=False, manager="tester")
     options = ListOptions(parse_label_selector("app=web"))
     events = flat(cluster.pods.watch("default", options))
     assert (await next_event(events)).type == "ADDED"
@@ -234,11 +243,15 @@ async def test_selector_transitions_are_added_and_deleted(cluster: Cluster) -> N
 
         return change
 
-    await cluster.pods.read_modify_write("default", "a", relabel("db"), dry_run=False)
+    await cluster.pods.read_modify_write(
+        "default", "a", relabel("db"), dry_run=False, manager="tester"
+    )
     left = await next_event(events)
     assert left.type == "DELETED"
     assert left.object["metadata"]["labels"] == {"app": "web"}
-    await cluster.pods.read_modify_write("default", "a", relabel("web"), dry_run=False)
+    await cluster.pods.read_modify_write(
+        "default", "a", relabel("web"), dry_run=False, manager="tester"
+    )
     back = await next_event(events)
     assert back.type == "ADDED"
     assert back.object["metadata"]["labels"] == {"app": "web"}
@@ -248,8 +261,10 @@ async def test_selector_transitions_are_added_and_deleted(cluster: Cluster) -> N
 async def test_initial_events_end_with_a_bookmark_and_quiet_watches_get_bookmarks(
     cluster: Cluster,
 ) -> None:
-    await cluster.pods.create("default", pod("a"), dry_run=False)
-    await cluster.configmaps.create("default", {"metadata": {"name": "c"}}, dry_run=False)
+    await cluster.pods.create("default", pod("a"), dry_run=False, manager="tester")
+    await cluster.configmaps.create(
+        "default", {"metadata": {"name": "c"}}, dry_run=False, manager="tester"
+    )
     cluster.pods.bookmark_interval = 0.05
     events = flat(
         cluster.pods.watch("default", ListOptions(allow_bookmarks=True), initial_events=True)
@@ -285,7 +300,7 @@ async def test_a_watcher_too_far_behind_is_ended(tmp_path: Path) -> None:
         with pytest.raises(TimeoutError):  # subscribe, with nothing to send yet
             await asyncio.wait_for(anext(events), 0.05)
         for i in range(5):
-            await cluster.pods.create("default", pod(f"p{i}"), dry_run=False)
+            await cluster.pods.create("default", pod(f"p{i}"), dry_run=False, manager="tester")
         with pytest.raises(StopAsyncIteration):
             await asyncio.wait_for(anext(events), 5)
         assert cluster.cache.watcher_count == 0
@@ -307,9 +322,9 @@ async def test_on_etcd_a_list_waits_for_the_feed(tmp_path: Path) -> None:
         await cluster.start()
         try:
             for i in range(5):
-                await cluster.pods.create("default", pod(f"p{i}"), dry_run=False)
+                await cluster.pods.create("default", pod(f"p{i}"), dry_run=False, manager="tester")
                 await cluster.configmaps.create(
-                    "default", {"metadata": {"name": f"c{i}"}}, dry_run=False
+                    "default", {"metadata": {"name": f"c{i}"}}, dry_run=False, manager="tester"
                 )
                 before = await store.current_revision()
                 listed = await cluster.pods.list("default", ListOptions())
@@ -327,9 +342,9 @@ async def test_a_watch_from_a_compacted_revision_ends_with_expired(tmp_path: Pat
     cluster = Cluster(store, window=2)
     await cluster.start()
     try:
-        first = await cluster.pods.create("default", pod("a"), dry_run=False)
+        first = await cluster.pods.create("default", pod("a"), dry_run=False, manager="tester")
         for i in range(5):
-            await cluster.pods.create("default", pod(f"b{i}"), dry_run=False)
+            await cluster.pods.create("default", pod(f"b{i}"), dry_run=False, manager="tester")
         await store.compact(await store.current_revision())
         options = ListOptions(resource_version=first["metadata"]["resourceVersion"])
         events = flat(cluster.pods.watch("default", options))  # accepted: the stream starts
