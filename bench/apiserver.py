@@ -167,11 +167,18 @@ class Kubelite:
             time.sleep(0.002)
         return time.perf_counter() - self.started
 
-    def call(self, method: str, path: str, body: object = None) -> tuple[int, bytes]:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: object = None,
+        *,
+        content_type: str = "application/json",
+    ) -> tuple[int, bytes]:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
             data = None if body is None else orjson.dumps(body)
-            connection.request(method, path, data, {"Content-Type": "application/json"})
+            connection.request(method, path, data, {"Content-Type": content_type})
             response = connection.getresponse()
             return response.status, response.read()
         finally:

@@ -11,6 +11,8 @@ client sharing two cores with the server.
     python -m bench.apiserver_load list PORT PATH RUNS [ACCEPT]
     python -m bench.apiserver_load watch PORT NAMESPACE WATCHERS DRAIN
     python -m bench.apiserver_load write PORT NAMESPACE RATE SECONDS CONNECTIONS
+    python -m bench.apiserver_load create-body PORT PATH BODY-FILE PREFIX CONNECTIONS SECONDS
+    python -m bench.apiserver_load patch PORT PATH BODY-FILE CONTENT-TYPE CONNECTIONS SECONDS
 
 Each prints one JSON object on stdout. ``watch`` prints ``ready`` first, once
 every watcher has received a warm-up event, then reads from stdin how many
@@ -292,6 +294,47 @@ async def create(
     }
 
 
+async def patch(
+    port: int, path: str, body: bytes, content_type: str, connections: int, seconds: float
+) -> dict[str, Any]:
+    """A closed loop of PATCHes: connection ``n`` writes the object at ``path``
+    with ``@CONN@`` replaced by ``n``, each time with ``@REV@`` in ``body``
+    replaced by a new number, so that every request changes the object."""
+    pool = await _connect(port, connections)
+    latencies: list[float] = []
+    errors: list[int] = []
+    start = time.perf_counter()
+    deadline = start + seconds
+
+    async def caller(number: int, connection: _Connection) -> None:
+        head = (
+            f"PATCH {path.replace('@CONN@', str(number))} HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{port}\r\nContent-Type: {content_type}\r\n"
+        ).encode()
+        count = 0
+        while time.perf_counter() < deadline:
+            count += 1
+            data = body.replace(b"@REV@", b"%d" % count)
+            request = head + b"Content-Length: %d\r\n\r\n" % len(data) + data
+            sent = time.perf_counter()
+            status, _ = await connection.request(request)
+            latencies.append(time.perf_counter() - sent)
+            if status != 200:
+                errors.append(status)
+
+    await asyncio.gather(*(caller(n, c) for n, c in enumerate(pool)))
+    elapsed = time.perf_counter() - start
+    for connection in pool:
+        connection.close()
+    return {
+        "requests": len(latencies),
+        "per_second": len(latencies) / elapsed,
+        **_latency(latencies),
+        "errors": len(errors),
+        "statuses": sorted(set(errors)),
+    }
+
+
 async def fill(
     port: int, namespace: str, prefix: str, first: int, count: int, connections: int
 ) -> dict[str, Any]:
@@ -515,6 +558,10 @@ def main() -> None:
         # PORT PATH BODY-FILE PREFIX CONNECTIONS SECONDS
         body = BodyTemplate(port, args[1], Path(args[2]).read_bytes())
         coro = create(port, "", args[3], int(args[4]), float(args[5]), template=body)
+    elif command == "patch":
+        # PORT PATH BODY-FILE CONTENT-TYPE CONNECTIONS SECONDS
+        body_bytes = Path(args[2]).read_bytes()
+        coro = patch(port, args[1], body_bytes, args[3], int(args[4]), float(args[5]))
     elif command == "fill":
         coro = fill(port, args[1], args[2], int(args[3]), int(args[4]), int(args[5]))
     elif command == "list":

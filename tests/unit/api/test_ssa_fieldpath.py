@@ -525,6 +525,17 @@ def test_set_algebra_matches_python_sets(left: list[Path], right: list[Path]) ->
         assert result == FieldSet(result)
 
 
+@given(path_lists, path_lists)
+def test_recursive_difference_drops_every_path_under_one_of_the_other(
+    left: list[Path], right: list[Path]
+) -> None:
+    a, b = FieldSet(left), FieldSet(right)
+    kept = frozenset(p for p in left if not any(p[:n] in b for n in range(1, len(p) + 1)))
+    result = a.recursive_difference(b)
+    assert frozenset(result) == kept
+    assert result == FieldSet(result)
+
+
 @given(path_lists, path_lists, path_lists)
 def test_set_algebra_laws(x: list[Path], y: list[Path], z: list[Path]) -> None:
     a, b, c = FieldSet(x), FieldSet(y), FieldSet(z)

@@ -30,6 +30,7 @@ subresource. Errors::
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -128,6 +129,7 @@ class ManagedFieldsEntry:
         return out
 
 
+@functools.lru_cache(maxsize=1024)
 def identifier(manager: str, operation: str, api_version: str, subresource: str = "") -> str:
     """``BuildManagerIdentifier``: the entry as Go's JSON without time and
     fields, and without the API version of an applier."""
@@ -181,7 +183,7 @@ def _decode_entry(index: int, item: object) -> ManagedFieldsEntry:
         raise ManagedFieldsError(f"managed fields entry {index}: time must be a string")
     try:
         time = None if moment is None else canonical_time(moment)
-        fields = _from_fields_v1(item.get("fieldsV1"))
+        fields = _decode_fields(item.get("fieldsV1"))
     except (ValueError, FieldPathError) as err:
         raise ManagedFieldsError(f"error decoding managed fields entry {index}: {err}") from err
     return ManagedFieldsEntry(
@@ -193,6 +195,21 @@ def _decode_entry(index: int, item: object) -> ManagedFieldsEntry:
         fields=fields,
         subresource=text["subresource"],
     )
+
+
+def _decode_fields(document: object) -> FieldSet:
+    # Every write decodes the live object's entries, which rarely change: the
+    # sets (immutable) are kept by their document's JSON.
+    try:
+        key = orjson.dumps(document)
+    except TypeError:
+        return _from_fields_v1(document)
+    return _decode_fields_of(key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _decode_fields_of(key: bytes) -> FieldSet:
+    return _from_fields_v1(orjson.loads(key))
 
 
 _STRING_KEYS: Final = ("manager", "operation", "apiVersion", "fieldsType", "subresource")
@@ -478,6 +495,7 @@ def _go_float(value: float) -> str:
     return f"{mantissa}e{exponent}"
 
 
+@functools.lru_cache(maxsize=256)
 def canonical_time(text: str) -> str:
     """An RFC 3339 time as Kubernetes re-writes it: UTC, whole seconds;
     raises ValueError for anything else."""
@@ -504,6 +522,7 @@ def format_time(moment: datetime) -> str:
     )
 
 
+@functools.lru_cache(maxsize=256)
 def unix_seconds(time: str | None) -> int:
     """Seconds since 1970 (negative before), 0 for no time, as Go's ``Unix``."""
     if time is None:

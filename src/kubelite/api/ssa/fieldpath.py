@@ -313,6 +313,21 @@ class FieldSet:
                 children[element] = rest
         return _node(self._members - other._members, children)
 
+    def recursive_difference(self, other: FieldSet) -> FieldSet:
+        """The paths none of whose prefixes (the path itself included) is in
+        ``other``: what is left once ``other``'s fields go with all below them."""
+        if not other._members and not other._children:
+            return self
+        children = {}
+        for element, mine in self._children.items():
+            if element in other._members:
+                continue
+            theirs = other._children.get(element)
+            rest = mine if theirs is None else mine.recursive_difference(theirs)
+            if rest._members or rest._children:
+                children[element] = rest
+        return _node(self._members - other._members, children)
+
     __or__ = union
     __and__ = intersection
     __sub__ = difference

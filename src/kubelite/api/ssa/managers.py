@@ -380,11 +380,7 @@ def _cap(managers: _Managers, limit: int) -> _Managers:
 
 def _exclude(fields: FieldSet, reset: FieldSet) -> FieldSet:
     # RecursiveDifference: the paths of fields with no prefix in reset.
-    if reset.is_empty() or fields.is_empty():
-        return fields
-    return FieldSet.from_paths(
-        path for path in fields if not any(reset.has(path[:n]) for n in range(1, len(path) + 1))
-    )
+    return fields.recursive_difference(reset)
 
 
 def _index(managed: Sequence[ManagedFieldsEntry], served: Collection[str] | None) -> _Managers:
