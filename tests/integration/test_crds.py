@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import io
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ import pytest
 
 from kubelite.apiserver.server import ApiServer
 from kubelite.store.sqlite import SqliteStore
+from kubelite.testing.rest import Api
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -110,28 +109,8 @@ def item(name: str, count: int = 1, **spec: Any) -> dict[str, Any]:
     }
 
 
-class Api:
-    def __init__(self, session: aiohttp.ClientSession, base: str) -> None:
-        self.session = session
-        self.base = base
-
-    async def call(
-        self,
-        method: str,
-        path: str,
-        body: object = None,
-        *,
-        content_type: str = "application/json",
-    ) -> tuple[int, Any]:
-        data = None if body is None else io.BytesIO(orjson.dumps(body))
-        headers = {"Content-Type": content_type}
-        async with self.session.request(method, self.base + path, data=data, headers=headers) as r:
-            return r.status, orjson.loads(await r.read())
-
-    async def ok(self, method: str, path: str, body: object = None, **kwargs: Any) -> Any:
-        status, answer = await self.call(method, path, body, **kwargs)
-        assert status in (200, 201), answer
-        return answer
+class CrdApi(Api):
+    """The server's client, able to wait for a CRD to be established."""
 
     async def established(self, name: str, seconds: float = 10) -> Any:
         deadline = time.monotonic() + seconds
@@ -145,20 +124,12 @@ class Api:
 
 
 @pytest.fixture
-async def api(tmp_path: Path) -> AsyncIterator[Api]:
-    store = await SqliteStore.open(tmp_path / "state.db")
-    server = ApiServer(store)
-    port = await server.start("127.0.0.1", 0)
-    try:
-        async with aiohttp.ClientSession() as session:
-            yield Api(session, f"http://127.0.0.1:{port}")
-    finally:
-        await server.stop()
-        await store.close()
+def api(server: Api) -> CrdApi:
+    return CrdApi(server.session, server.base)
 
 
 @pytest.fixture
-async def items(api: Api) -> Api:
+async def items(api: CrdApi) -> CrdApi:
     await api.ok("POST", CRDS, item_crd())
     await api.established(f"items.{GROUP}")
     return api
@@ -177,7 +148,7 @@ def causes(body: Any) -> list[tuple[str, str]]:
 # -- the CRD's own bad input -----------------------------------------------------------------
 
 
-async def test_a_non_structural_schema_is_refused_and_nothing_stored(api: Api) -> None:
+async def test_a_non_structural_schema_is_refused_and_nothing_stored(api: CrdApi) -> None:
     crd = item_crd()
     untyped = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
     del untyped["type"]
@@ -195,7 +166,7 @@ async def test_a_non_structural_schema_is_refused_and_nothing_stored(api: Api) -
     assert status == 404
 
 
-async def test_a_crd_with_bad_names_lists_every_problem(api: Api) -> None:
+async def test_a_crd_with_bad_names_lists_every_problem(api: CrdApi) -> None:
     crd = item_crd(versions=[])
     crd["metadata"]["name"] = "things.example.com"
     status, body = await api.call("POST", CRDS, crd)
@@ -205,7 +176,7 @@ async def test_a_crd_with_bad_names_lists_every_problem(api: Api) -> None:
     assert "spec.versions" in fields
 
 
-async def test_a_cel_rule_that_does_not_compile_is_refused(api: Api) -> None:
+async def test_a_cel_rule_that_does_not_compile_is_refused(api: CrdApi) -> None:
     crd = item_crd()
     spec = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
     spec["x-kubernetes-validations"] = [{"rule": "self.count >"}]
@@ -218,7 +189,7 @@ async def test_a_cel_rule_that_does_not_compile_is_refused(api: Api) -> None:
     ), body
 
 
-async def test_a_clashing_kind_is_not_accepted_nor_served(items: Api) -> None:
+async def test_a_clashing_kind_is_not_accepted_nor_served(items: CrdApi) -> None:
     api = items
     clash = item_crd()
     clash["metadata"]["name"] = f"things.{GROUP}"
@@ -241,7 +212,7 @@ async def test_a_clashing_kind_is_not_accepted_nor_served(items: Api) -> None:
     assert_status(body, 404, "NotFound")
 
 
-async def test_objects_of_an_unknown_or_unserved_kind_are_not_found(items: Api) -> None:
+async def test_objects_of_an_unknown_or_unserved_kind_are_not_found(items: CrdApi) -> None:
     api = items
     status, body = await api.call("POST", "/apis/nope.example.com/v1/namespaces/default/x", {})
     assert status == 404
@@ -255,7 +226,7 @@ async def test_objects_of_an_unknown_or_unserved_kind_are_not_found(items: Api) 
 # -- custom objects --------------------------------------------------------------------------
 
 
-async def test_every_violation_is_listed_and_nothing_stored(items: Api) -> None:
+async def test_every_violation_is_listed_and_nothing_stored(items: CrdApi) -> None:
     api = items
     status, body = await api.call("POST", ITEMS, item("bad", count=-1, colour="green", sku="x" * 9))
     assert status == 422
@@ -284,7 +255,7 @@ async def test_every_violation_is_listed_and_nothing_stored(items: Api) -> None:
     assert status == 404
 
 
-async def test_defaults_and_a_transition_rule_on_update(items: Api) -> None:
+async def test_defaults_and_a_transition_rule_on_update(items: CrdApi) -> None:
     api = items
     created = await api.ok("POST", ITEMS, item("a", sku="abc"))
     assert created["spec"] == {"count": 1, "colour": "red", "sku": "abc"}
@@ -299,7 +270,7 @@ async def test_defaults_and_a_transition_rule_on_update(items: Api) -> None:
     assert updated["metadata"]["generation"] == 2
 
 
-async def test_status_is_its_subresources_to_write(items: Api) -> None:
+async def test_status_is_its_subresources_to_write(items: CrdApi) -> None:
     api = items
     body = {**item("a"), "status": {"count": 7}}
     created = await api.ok("POST", ITEMS, body)
@@ -328,7 +299,7 @@ async def test_status_is_its_subresources_to_write(items: Api) -> None:
     assert updated["metadata"]["generation"] == 2
 
 
-async def test_scale_reads_and_writes_the_declared_paths(items: Api) -> None:
+async def test_scale_reads_and_writes_the_declared_paths(items: CrdApi) -> None:
     api = items
     await api.ok("POST", ITEMS, item("a", count=2))
     scale = await api.ok("GET", f"{ITEMS}/a/scale")
@@ -339,7 +310,7 @@ async def test_scale_reads_and_writes_the_declared_paths(items: Api) -> None:
     assert (await api.ok("GET", f"{ITEMS}/a"))["spec"]["count"] == 5
 
 
-async def test_patches_merge_and_json_but_not_strategic(items: Api) -> None:
+async def test_patches_merge_and_json_but_not_strategic(items: CrdApi) -> None:
     api = items
     await api.ok("POST", ITEMS, item("a"))
     merged = await api.ok(
@@ -377,7 +348,7 @@ async def test_patches_merge_and_json_but_not_strategic(items: Api) -> None:
     assert (await api.ok("GET", f"{ITEMS}/a"))["spec"]["count"] == 3
 
 
-async def test_dry_run_stores_nothing(items: Api) -> None:
+async def test_dry_run_stores_nothing(items: CrdApi) -> None:
     api = items
     answer = await api.ok("POST", f"{ITEMS}?dryRun=All", item("a"))
     assert answer["metadata"]["name"] == "a"
@@ -385,7 +356,7 @@ async def test_dry_run_stores_nothing(items: Api) -> None:
     assert status == 404
 
 
-async def test_lists_page_and_select_by_labels_and_selectable_fields(items: Api) -> None:
+async def test_lists_page_and_select_by_labels_and_selectable_fields(items: CrdApi) -> None:
     api = items
     for index in range(5):
         body = item(f"i{index}", colour="blue" if index % 2 else "red")
@@ -407,7 +378,7 @@ async def test_lists_page_and_select_by_labels_and_selectable_fields(items: Api)
     assert body["message"] == "field label not supported: spec.count"
 
 
-async def test_finalizers_hold_a_custom_object(items: Api) -> None:
+async def test_finalizers_hold_a_custom_object(items: CrdApi) -> None:
     api = items
     body = item("held")
     body["metadata"]["finalizers"] = ["example.com/hold"]
@@ -425,7 +396,7 @@ async def test_finalizers_hold_a_custom_object(items: Api) -> None:
     assert status == 404
 
 
-async def test_a_watch_sees_custom_objects(items: Api) -> None:
+async def test_a_watch_sees_custom_objects(items: CrdApi) -> None:
     api = items
     await api.ok("POST", ITEMS, item("before"))
     seen: list[tuple[str, str]] = []
@@ -442,7 +413,7 @@ async def test_a_watch_sees_custom_objects(items: Api) -> None:
     assert seen == [("ADDED", "before"), ("ADDED", "after"), ("DELETED", "before")]
 
 
-async def test_discovery_and_openapi_follow_the_crd(api: Api) -> None:
+async def test_discovery_and_openapi_follow_the_crd(api: CrdApi) -> None:
     before = await api.ok("GET", "/openapi/v3")
     assert f"apis/{GROUP}/v1" not in before["paths"]
     await api.ok("POST", CRDS, item_crd())
@@ -463,7 +434,7 @@ async def test_discovery_and_openapi_follow_the_crd(api: Api) -> None:
     assert schema["properties"]["spec"]["properties"]["count"]["minimum"] == 0
 
 
-async def test_deleting_the_crd_deletes_its_objects_then_its_endpoints(items: Api) -> None:
+async def test_deleting_the_crd_deletes_its_objects_then_its_endpoints(items: CrdApi) -> None:
     api = items
     for name in ("a", "b"):
         await api.ok("POST", ITEMS, item(name))
@@ -487,7 +458,7 @@ async def test_deleting_the_crd_deletes_its_objects_then_its_endpoints(items: Ap
     assert (await api.ok("GET", ITEMS))["items"] == []
 
 
-async def test_a_cluster_scoped_kind(api: Api) -> None:
+async def test_a_cluster_scoped_kind(api: CrdApi) -> None:
     crd = item_crd(scope="Cluster")
     await api.ok("POST", CRDS, crd)
     await api.established(f"items.{GROUP}")
@@ -505,7 +476,7 @@ async def test_custom_kinds_and_their_objects_survive_a_restart(tmp_path: Path) 
         port = await server.start("127.0.0.1", 0)
         try:
             async with aiohttp.ClientSession() as session:
-                api = Api(session, f"http://127.0.0.1:{port}")
+                api = CrdApi(session, f"http://127.0.0.1:{port}")
                 if attempt == 0:
                     await api.ok("POST", CRDS, item_crd())
                     await api.established(f"items.{GROUP}")
@@ -521,7 +492,7 @@ async def test_custom_kinds_and_their_objects_survive_a_restart(tmp_path: Path) 
             await store.close()
 
 
-async def test_an_update_is_ratcheted_after_the_schema_tightens(items: Api) -> None:
+async def test_an_update_is_ratcheted_after_the_schema_tightens(items: CrdApi) -> None:
     api = items
     await api.ok("POST", ITEMS, item("old", sku="abcdef"))
     crd = await api.ok("GET", f"{CRDS}/items.{GROUP}")

@@ -56,6 +56,7 @@ class FieldManager:
         self.resource = resource
         self._clock = clock
         self._builtin: Node | None = None
+        self._empty_object: dict[str, Any] | None = None
         # The custom kind the node below was built for; a CRD change replaces it.
         self._custom: tuple[CustomKind, Node | None] | None = None
 
@@ -145,7 +146,7 @@ class FieldManager:
                 now=self._now(),
                 subresource=subresource,
                 kind=resource.kind,
-                empty=self._empty(custom),
+                empty=self._empty(custom, fresh=True),
                 reset_fields=self._reset(subresource),
                 served_versions=self._served(custom),
             )
@@ -162,10 +163,16 @@ class FieldManager:
     def _now(self) -> str:
         return objects.timestamp(self._clock())
 
-    def _empty(self, custom: CustomKind | None) -> dict[str, Any] | None:
+    def _empty(self, custom: CustomKind | None, *, fresh: bool = False) -> dict[str, Any] | None:
+        # An update only compares with the empty object: one copy serves them
+        # all. An apply merges into it, and the result shares its parts.
         if custom is not None:
             return None
-        return empty_object(self.resource.group, self.resource.kind)
+        if fresh:
+            return empty_object(self.resource.group, self.resource.kind)
+        if self._empty_object is None:
+            self._empty_object = empty_object(self.resource.group, self.resource.kind)
+        return self._empty_object
 
     def _reset(self, subresource: str) -> FieldSet:
         if self.resource.subresource(STATUS) is None:

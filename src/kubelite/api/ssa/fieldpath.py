@@ -234,7 +234,7 @@ class FieldSet:
     the whole object, and inserting it does nothing.
     """
 
-    __slots__ = ("_children", "_entries", "_members", "_size")
+    __slots__ = ("_children", "_entries", "_members", "_size", "_written")
 
     # Invariants: no child is empty, so a set has one representation and
     # equality can compare the structure; nothing here is mutated once built.
@@ -244,11 +244,13 @@ class FieldSet:
     # as (element, is a member, child or None); and the number of paths.
     _entries: tuple[tuple[PathElement, bool, FieldSet | None], ...] | None
     _size: int
+    # Its FieldsV1 object once written, (as a member, not as a member).
+    _written: list[dict[str, JSONValue] | None] | None
 
     def __init__(self, paths: Iterable[Sequence[PathElement]] = ()) -> None:
         built = _build(paths)
         self._members, self._children = built._members, built._children
-        self._entries, self._size = None, -1
+        self._entries, self._size, self._written = None, -1, None
 
     @classmethod
     def from_paths(cls, paths: Iterable[Sequence[PathElement]]) -> FieldSet:
@@ -385,6 +387,7 @@ class FieldSet:
 def _node(members: frozenset[PathElement], children: Mapping[PathElement, FieldSet]) -> FieldSet:
     node = FieldSet.__new__(FieldSet)
     node._members, node._children, node._entries, node._size = members, children, None, -1
+    node._written = None
     return node
 
 
@@ -424,14 +427,26 @@ def _remember(element: PathElement) -> PathElement:
 
 def to_fields_v1(fields: FieldSet) -> dict[str, JSONValue]:
     """The FieldsV1 object for ``fields``, keys in the order Kubernetes writes
-    them; a new object each call, for the caller to keep or change."""
+    them. The top level is a new object each call; below it, a set written
+    before gives the object it gave then (sets are immutable, and the walks
+    that build them reuse the sets of subtrees met before), so copy before
+    changing anything below the top."""
     return _emit(fields, member=False)
 
 
 def _emit(node: FieldSet, *, member: bool) -> dict[str, JSONValue]:
     out: dict[str, JSONValue] = {".": {}} if member else {}
     for element, is_member, child in node._sorted():
-        out[element[1]] = {} if child is None else _emit(child, member=is_member)
+        if child is None:
+            out[element[1]] = {}
+            continue
+        written = child._written
+        if written is None:
+            written = child._written = [None, None]
+        text = written[is_member]
+        if text is None:
+            text = written[is_member] = _emit(child, member=is_member)
+        out[element[1]] = text
     return out
 
 

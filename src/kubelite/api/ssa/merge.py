@@ -38,6 +38,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, TypeAlias, cast
 
+import orjson
+
 from kubelite.api.patch import JSONValue
 from kubelite.api.ssa.fieldpath import EMPTY, FieldSet, PathElement
 from kubelite.api.ssa.typed import (
@@ -45,6 +47,7 @@ from kubelite.api.ssa.typed import (
     ATOMIC_LIST,
     ATOMIC_MAP,
     LIST,
+    MAP,
     SCALAR,
     UNTYPED_VALUE,
     Entry,
@@ -258,6 +261,8 @@ def _diff(lhs: Value, rhs: Value, entry: Entry) -> _Delta:
     _, node, code, _ = entry
     if lhs is rhs:
         return _SAME
+    if lhs is ABSENT and code >= MAP and (code != UNTYPED_VALUE or _map_like_or_absent(rhs)):
+        return _added(rhs, entry)
     if code <= ATOMIC_LIST:
         return _leaf(lhs, rhs)
     if code == UNTYPED_VALUE and not (_map_like_or_absent(lhs) and _map_like_or_absent(rhs)):
@@ -273,6 +278,81 @@ def _diff(lhs: Value, rhs: Value, entry: Entry) -> _Delta:
     else:
         below = _diff_maps(left or {}, right or {}, plan_of(node))
     return (_ADDED if lhs is ABSENT else _REMOVED if rhs is ABSENT else 0, *below)
+
+
+def _added(value: Value, entry: Entry) -> _Delta:
+    # What _diff(ABSENT, value) finds, without comparing: the value and every
+    # field under it are added. Most of a create is this walk, so it is kept
+    # to one pass that builds each level's set at once, and remembered by the
+    # value's JSON: objects made from one template (a ReplicaSet's pods) share
+    # most of their subtrees, and the sets are immutable.
+    _, node, code, _ = entry
+    cls, name = (list, "list") if code == LIST else (dict, "map")
+    found = container(value, cls, name)
+    if not found:
+        return _LEAF_ADDED
+    try:
+        text = orjson.dumps(found)
+    except (orjson.JSONEncodeError, TypeError):
+        text = b""
+    key = (id(node), text) if 0 < len(text) <= _ADDED_SETS_MAX_BYTES else None
+    if key is not None:
+        known = _ADDED_SETS.get(key)
+        if known is not None and known[0] is node:
+            return (_ADDED, known[1], EMPTY, EMPTY)
+    if code == LIST:
+        below = _added_items(found, cast(ListType, node))
+    else:
+        below = _added_fields(found, plan_of(node))
+    if key is not None:
+        if len(_ADDED_SETS) >= _ADDED_SETS_LIMIT:
+            _ADDED_SETS.clear()
+        _ADDED_SETS[key] = (node, below)
+    return (_ADDED, below, EMPTY, EMPTY)
+
+
+# The sets under added values, by (id of the node, the value's JSON); each
+# holds its node, so that the id stays its own. Cleared when full.
+_ADDED_SETS: dict[tuple[int, bytes], tuple[Node, FieldSet]] = {}
+_ADDED_SETS_LIMIT: Final = 1024
+_ADDED_SETS_MAX_BYTES: Final = 8192
+
+
+def _added_fields(value: dict[str, Value], plan: Plan) -> FieldSet:
+    _, declared, other = plan
+    members: list[PathElement] = []
+    children: dict[PathElement, FieldSet] = {}
+    for name, child in value.items():
+        entry = declared.get(name) or other
+        if entry is None:
+            raise prefixed(TypedError("field not declared in schema"), field_element(name))
+        element = entry[0] or field_element(name)
+        members.append(element)
+        if entry[2] >= MAP:
+            try:
+                below = _diff(ABSENT, child, entry)[1]
+            except TypedError as err:
+                raise prefixed(err, field_element(name)) from None
+            if below is not EMPTY:
+                children[element] = below
+    return make_set(members, children)
+
+
+def _added_items(items: list[Value], node: ListType) -> FieldSet:
+    elements = [item_element(node, item, index) for index, item in enumerate(items)]
+    if len(set(elements)) != len(elements):
+        return _diff_lists([], items, node)[0]  # duplicates: as compare words them
+    entry = cast(Entry, plan_of(node)[2])
+    children: dict[PathElement, FieldSet] = {}
+    if entry[2] >= MAP:
+        for element, item in zip(elements, items, strict=True):
+            try:
+                below = _diff(ABSENT, item, entry)[1]
+            except TypedError as err:
+                raise prefixed(err, element) from None
+            if below is not EMPTY:
+                children[element] = below
+    return make_set(elements, children)
 
 
 def _map_like_or_absent(value: Value) -> bool:
@@ -341,6 +421,9 @@ def _diff_maps(
         if name not in lhs:
             entry = declared.get(name) or other
             changes = changes or _Changes()
+            if entry is not None and entry[2] <= ATOMIC_LIST:
+                changes.members[0].append(entry[0] or field_element(name))  # a leaf, added
+                continue
             delta = _diff_at(ABSENT, right, entry, name)
             changes.add(entry[0] or field_element(name), delta)  # type: ignore[index]
     return _UNCHANGED if changes is None else changes.sets()

@@ -14,8 +14,10 @@ is not, so the entry owns the map itself too (``f:labels: {.: {}, ...}``).
 
 from __future__ import annotations
 
-import copy
+import functools
 from typing import Any, Final
+
+import orjson
 
 __all__ = ["empty_object"]
 
@@ -76,4 +78,9 @@ _EMPTY: Final[dict[tuple[str, str], dict[str, Any]]] = {
 def empty_object(group: str, kind: str) -> dict[str, Any]:
     """A fresh copy of the empty object of a built-in kind; kinds with no
     fields beyond metadata (ConfigMap, Secret, ...) are their metadata alone."""
-    return {"metadata": dict(_META), **copy.deepcopy(_EMPTY.get((group, kind), {}))}
+    return orjson.loads(_encoded(group, kind))  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _encoded(group: str, kind: str) -> bytes:
+    return orjson.dumps({"metadata": _META, **_EMPTY.get((group, kind), {})})
