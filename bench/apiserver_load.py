@@ -253,6 +253,46 @@ class BodyTemplate:
         return self._head + b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
+async def _closed_loop(
+    port: int,
+    connections: int,
+    seconds: float,
+    request: Callable[[int, int], bytes],
+    expected: int,
+) -> dict[str, Any]:
+    """Each of ``connections`` sends ``request(connection, count)`` and waits
+    for the answer, over and over for ``seconds``; answers other than
+    ``expected`` are counted as errors."""
+    pool = await _connect(port, connections)
+    latencies: list[float] = []
+    errors: list[int] = []
+    start = time.perf_counter()
+    deadline = start + seconds
+
+    async def caller(number: int, connection: _Connection) -> None:
+        count = 0
+        while time.perf_counter() < deadline:
+            data = request(number, count)
+            sent = time.perf_counter()
+            status, _ = await connection.request(data)
+            latencies.append(time.perf_counter() - sent)
+            if status != expected:
+                errors.append(status)
+            count += 1
+
+    await asyncio.gather(*(caller(n, c) for n, c in enumerate(pool)))
+    elapsed = time.perf_counter() - start
+    for connection in pool:
+        connection.close()
+    return {
+        "requests": len(latencies),
+        "per_second": len(latencies) / elapsed,
+        **_latency(latencies),
+        "errors": len(errors),
+        "statuses": sorted(set(errors)),
+    }
+
+
 async def create(
     port: int,
     namespace: str,
@@ -263,35 +303,15 @@ async def create(
 ) -> dict[str, Any]:
     """A closed loop of creates of distinct pods (or of ``template``'s objects)
     for ``seconds``."""
-    template = template or _Template(port, namespace)
-    pool = await _connect(port, connections)
-    latencies: list[float] = []
-    errors: list[int] = []
-    start = time.perf_counter()
-    deadline = start + seconds
-
-    async def caller(number: int, connection: _Connection) -> None:
-        count = 0
-        while time.perf_counter() < deadline:
-            data = template.request(b"%s%d-%d" % (prefix.encode(), number, count))
-            sent = time.perf_counter()
-            status, _ = await connection.request(data)
-            latencies.append(time.perf_counter() - sent)
-            if status != 201:
-                errors.append(status)
-            count += 1
-
-    await asyncio.gather(*(caller(n, c) for n, c in enumerate(pool)))
-    elapsed = time.perf_counter() - start
-    for connection in pool:
-        connection.close()
-    return {
-        "requests": len(latencies),
-        "per_second": len(latencies) / elapsed,
-        **_latency(latencies),
-        "errors": len(errors),
-        "statuses": sorted(set(errors)),
-    }
+    made = template or _Template(port, namespace)
+    name = prefix.encode()
+    return await _closed_loop(
+        port,
+        connections,
+        seconds,
+        lambda number, count: made.request(b"%s%d-%d" % (name, number, count)),
+        201,
+    )
 
 
 async def patch(
@@ -300,39 +320,19 @@ async def patch(
     """A closed loop of PATCHes: connection ``n`` writes the object at ``path``
     with ``@CONN@`` replaced by ``n``, each time with ``@REV@`` in ``body``
     replaced by a new number, so that every request changes the object."""
-    pool = await _connect(port, connections)
-    latencies: list[float] = []
-    errors: list[int] = []
-    start = time.perf_counter()
-    deadline = start + seconds
-
-    async def caller(number: int, connection: _Connection) -> None:
-        head = (
+    heads = [
+        (
             f"PATCH {path.replace('@CONN@', str(number))} HTTP/1.1\r\n"
             f"Host: 127.0.0.1:{port}\r\nContent-Type: {content_type}\r\n"
         ).encode()
-        count = 0
-        while time.perf_counter() < deadline:
-            count += 1
-            data = body.replace(b"@REV@", b"%d" % count)
-            request = head + b"Content-Length: %d\r\n\r\n" % len(data) + data
-            sent = time.perf_counter()
-            status, _ = await connection.request(request)
-            latencies.append(time.perf_counter() - sent)
-            if status != 200:
-                errors.append(status)
+        for number in range(connections)
+    ]
 
-    await asyncio.gather(*(caller(n, c) for n, c in enumerate(pool)))
-    elapsed = time.perf_counter() - start
-    for connection in pool:
-        connection.close()
-    return {
-        "requests": len(latencies),
-        "per_second": len(latencies) / elapsed,
-        **_latency(latencies),
-        "errors": len(errors),
-        "statuses": sorted(set(errors)),
-    }
+    def request(number: int, count: int) -> bytes:
+        data = body.replace(b"@REV@", b"%d" % (count + 1))
+        return heads[number] + b"Content-Length: %d\r\n\r\n" % len(data) + data
+
+    return await _closed_loop(port, connections, seconds, request, 200)
 
 
 async def fill(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import pytest
 
 from kubelite.apiserver.server import ApiServer
 from kubelite.store.sqlite import SqliteStore
+from kubelite.testing.rest import Api
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -34,42 +34,12 @@ def pod(name: str, **labels: str) -> dict[str, Any]:
     }
 
 
-class Client:
-    def __init__(self, session: aiohttp.ClientSession, base: str) -> None:
-        self.session = session
-        self.base = base
-
-    async def call(
-        self,
-        method: str,
-        path: str,
-        body: object = None,
-        *,
-        content_type: str = "application/json",
-        raw: bytes | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, Any]:
-        encoded = raw if raw is not None else (None if body is None else orjson.dumps(body))
-        data = None if encoded is None else io.BytesIO(encoded)
-        sent = {"Content-Type": content_type, **(headers or {})}
-        async with self.session.request(method, self.base + path, data=data, headers=sent) as r:
-            return r.status, orjson.loads(await r.read())
-
-
 @pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[Client]:
-    store = await SqliteStore.open(tmp_path / "state.db")
-    server = ApiServer(store)
-    port = await server.start("127.0.0.1", 0)
-    try:
-        async with aiohttp.ClientSession() as session:
-            yield Client(session, f"http://127.0.0.1:{port}")
-    finally:
-        await server.stop()
-        await store.close()
+def client(server: Api) -> Api:
+    return server
 
 
-async def test_create_get_and_already_exists(client: Client) -> None:
+async def test_create_get_and_already_exists(client: Api) -> None:
     status, created = await client.call("POST", PODS, pod("a"))
     assert status == 201
     meta = created["metadata"]
@@ -87,7 +57,7 @@ async def test_create_get_and_already_exists(client: Client) -> None:
     assert got["metadata"]["resourceVersion"] == meta["resourceVersion"]
 
 
-async def test_bad_input_is_answered_with_status_and_nothing_is_stored(client: Client) -> None:
+async def test_bad_input_is_answered_with_status_and_nothing_is_stored(client: Api) -> None:
     status, body = await client.call("POST", PODS, raw=b'{"kind": "Pod", ')
     assert (status, body["reason"]) == (400, "BadRequest")
     status, body = await client.call("POST", PODS, raw=b"name: x", content_type="text/plain")
@@ -107,7 +77,7 @@ async def test_bad_input_is_answered_with_status_and_nothing_is_stored(client: C
     assert listed["items"] == []
 
 
-async def test_update_with_a_stale_resource_version_conflicts(client: Client) -> None:
+async def test_update_with_a_stale_resource_version_conflicts(client: Api) -> None:
     _, created = await client.call("POST", PODS, pod("a"))
     fresh = {**created, "metadata": {**created["metadata"], "labels": {"v": "2"}}}
     status, updated = await client.call("PUT", f"{PODS}/a", fresh)
@@ -119,7 +89,7 @@ async def test_update_with_a_stale_resource_version_conflicts(client: Client) ->
     assert body["message"].startswith('Operation cannot be fulfilled on pods "a"')
 
 
-async def test_list_pages_and_selectors(client: Client) -> None:
+async def test_list_pages_and_selectors(client: Api) -> None:
     for n in range(5):
         await client.call("POST", PODS, pod(f"p{n}", tier="web" if n % 2 else "db"))
     status, first = await client.call("GET", f"{PODS}?limit=2")
@@ -137,7 +107,7 @@ async def test_list_pages_and_selectors(client: Client) -> None:
     assert (status, body["message"]) == (400, "field label not supported: spec.image")
 
 
-async def test_watch_sends_initial_events_then_changes(client: Client) -> None:
+async def test_watch_sends_initial_events_then_changes(client: Api) -> None:
     _, created = await client.call("POST", PODS, pod("a"))
     url = f"{client.base}{PODS}?watch=1&sendInitialEvents=true&allowWatchBookmarks=true"
     async with client.session.get(url) as response:
@@ -159,7 +129,7 @@ async def test_watch_sends_initial_events_then_changes(client: Client) -> None:
         assert deleted["object"]["metadata"]["uid"] == created["metadata"]["uid"]
 
 
-async def test_discovery_group_version_and_unknown_paths(client: Client) -> None:
+async def test_discovery_group_version_and_unknown_paths(client: Api) -> None:
     status, group = await client.call("GET", "/apis/apps")
     assert status == 200
     assert group["kind"] == "APIGroup"
@@ -174,7 +144,7 @@ async def test_discovery_group_version_and_unknown_paths(client: Client) -> None
     assert (status, body["reason"]) == (405, "MethodNotAllowed")
 
 
-async def test_status_is_written_only_through_its_subresource(client: Client) -> None:
+async def test_status_is_written_only_through_its_subresource(client: Api) -> None:
     _, created = await client.call("POST", PODS, pod("a"))
     with_status = {**created, "status": {"phase": "Running"}}
     _, through_main = await client.call("PUT", f"{PODS}/a", with_status)
@@ -196,7 +166,7 @@ async def test_status_is_written_only_through_its_subresource(client: Client) ->
     assert (status, patched["status"]["phase"]) == (200, "Succeeded")
 
 
-async def test_scale_reads_and_writes_replicas(client: Client) -> None:
+async def test_scale_reads_and_writes_replicas(client: Api) -> None:
     deployments = "/apis/apps/v1/namespaces/default/deployments"
     deployment = {
         "apiVersion": "apps/v1",
@@ -228,7 +198,7 @@ async def test_scale_reads_and_writes_replicas(client: Client) -> None:
     assert (status, body["reason"]) == (404, "NotFound")
 
 
-async def test_field_validation_strict_warn_and_ignore(client: Client) -> None:
+async def test_field_validation_strict_warn_and_ignore(client: Api) -> None:
     typo = pod("a")
     typo["spec"]["containers"][0]["imagee"] = "x"
     status, body = await client.call("POST", f"{PODS}?fieldValidation=Strict", typo)
@@ -255,7 +225,7 @@ async def test_field_validation_strict_warn_and_ignore(client: Client) -> None:
     assert (status, body["reason"]) == (422, "Invalid")
 
 
-async def test_delete_collection_deletes_what_matches(client: Client) -> None:
+async def test_delete_collection_deletes_what_matches(client: Api) -> None:
     for name, tier in (("a", "web"), ("b", "web"), ("c", "db")):
         await client.call("POST", PODS, pod(name, tier=tier))
     status, deleted = await client.call("DELETE", f"{PODS}?labelSelector=tier%3Dweb")
@@ -275,7 +245,7 @@ PROTOBUF_FIRST = (
 )
 
 
-async def test_partial_object_metadata_for_objects_lists_and_watches(client: Client) -> None:
+async def test_partial_object_metadata_for_objects_lists_and_watches(client: Api) -> None:
     await client.call("POST", PODS, pod("a", app="web"))
     accept = PROTOBUF_FIRST.format("PartialObjectMetadata", PARTIAL)
     async with client.session.get(f"{client.base}{PODS}/a", headers={"Accept": accept}) as r:
@@ -314,7 +284,7 @@ async def test_partial_object_metadata_for_objects_lists_and_watches(client: Cli
         "application/json;as=Table;g=example.com;v=v1",
     ],
 )
-async def test_a_representation_not_served_is_not_acceptable(client: Client, accept: str) -> None:
+async def test_a_representation_not_served_is_not_acceptable(client: Api, accept: str) -> None:
     status, body = await client.call("GET", PODS, headers={"Accept": accept})
     assert status == 406
     assert body["reason"] == "NotAcceptable"
@@ -322,7 +292,7 @@ async def test_a_representation_not_served_is_not_acceptable(client: Client, acc
 
 
 @pytest.mark.parametrize("accept", ["", "*/*", "application/*", "application/json;q=0.5"])
-async def test_plain_json_for_any_json_accept(client: Client, accept: str) -> None:
+async def test_plain_json_for_any_json_accept(client: Api, accept: str) -> None:
     status, body = await client.call("GET", PODS, headers={"Accept": accept} if accept else {})
     assert status == 200
     assert body["kind"] == "PodList"
@@ -335,7 +305,7 @@ async def test_a_restarted_server_keeps_its_objects_and_system_services(tmp_path
         port = await server.start("127.0.0.1", 0)
         try:
             async with aiohttp.ClientSession() as session:
-                client = Client(session, f"http://127.0.0.1:{port}")
+                client = Api(session, f"http://127.0.0.1:{port}")
                 if round_ == 0:
                     assert (await client.call("POST", PODS, pod("kept")))[0] == 201
                 status, svc = await client.call(

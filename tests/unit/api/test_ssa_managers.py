@@ -5,6 +5,7 @@ laws of ownership over random sequences of applies."""
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
 import orjson
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from kubelite.api.errors import BadRequestError, InvalidError
 from kubelite.api.field import FieldPath
 from kubelite.api.ssa import EMPTY, FieldSet, Path, PathElement, from_fields_v1
+from kubelite.api.ssa import managers as ssa_managers
 from kubelite.api.ssa.entries import (
     Conflict,
     Conflicts,
@@ -818,3 +820,37 @@ def test_ownership_laws_over_random_applies(plan: list[tuple[str, dict[str, Any]
                 others = others | entry.fields
         stopped = before - config_set
         assert ((stopped & present) - others).is_empty()
+
+
+def _always_walk(merged: Any, managers: Any, last: FieldSet, node: Node) -> Any:
+    owned = EMPTY
+    for entry in managers.values():
+        owned = owned | entry.fields
+    return ssa_managers._prune_walk(merged, owned, last, node)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps)
+def test_the_prune_shortcut_gives_what_the_walk_gives(
+    plan: list[tuple[str, dict[str, Any], bool]],
+) -> None:
+    # An apply skips the prune walk when all it applied last time is still
+    # owned; walking anyway must store the same object and entries.
+    def run() -> list[Any]:
+        live: dict[str, Any] | None = None
+        managed: list[ManagedFieldsEntry] = []
+        results: list[Any] = []
+        for manager, config, force in plan:
+            try:
+                result = widget_apply(live, config, manager, managed, force=force)
+            except Conflicts:
+                results.append("conflict")
+                continue
+            live, managed = result.obj, result.managed
+            results.append(copy(live))
+        return results
+
+    shortcut = run()
+    with mock.patch.object(ssa_managers, "_prune", _always_walk):
+        walked = run()
+    assert shortcut == walked

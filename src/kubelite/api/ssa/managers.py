@@ -327,6 +327,17 @@ def _prune(merged: Any, managers: _Managers, last: FieldSet, node: Node) -> Any:
     # Updater.prune: remove what the applier set last time, then put back
     # what any manager (the applier's new set included) still owns, and
     # whatever the removal took that the applier never owned.
+    owned = EMPTY
+    for entry in managers.values():
+        owned = owned | entry.fields
+    if (last - owned).is_empty():
+        # Everything applied last time is still owned: nothing goes, and the
+        # walks below would give back ``merged`` (the common re-apply).
+        return merged
+    return _prune_walk(merged, owned, last, node)
+
+
+def _prune_walk(merged: Any, owned: FieldSet, last: FieldSet, node: Node) -> Any:
     def named(fields: FieldSet) -> FieldSet:
         return ensure_named_fields_are_members(fields, node)
 
@@ -334,9 +345,6 @@ def _prune(merged: Any, managers: _Managers, last: FieldSet, node: Node) -> Any:
         return named(field_set(obj, node, allow_duplicates=True))
 
     last = named(last)
-    owned = EMPTY
-    for entry in managers.values():
-        owned = owned | entry.fields
     everything = fields_of(merged)
     pruned = remove(merged, last, node)
     pruned = remove(merged, everything - (fields_of(pruned) | named(owned)), node)
