@@ -6,6 +6,7 @@ decoded into types and nothing is retried.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,7 +40,9 @@ class Api:
         raw: bytes | None = None,
     ) -> tuple[int, Any]:
         """Send ``body`` as JSON (or ``raw`` as it is); the status and the decoded answer."""
-        data = raw if raw is not None else None if body is None else orjson.dumps(body)
+        encoded = raw if raw is not None else None if body is None else orjson.dumps(body)
+        # As a stream: aiohttp warns of a large bytes body.
+        data = None if encoded is None else io.BytesIO(encoded)
         sent = {"Content-Type": content_type, **(headers or {})}
         async with self.session.request(
             method, self.base + path, data=data, headers=sent, params=params
