@@ -263,6 +263,11 @@ def _diff(lhs: Value, rhs: Value, entry: Entry) -> _Delta:
         return _SAME
     if lhs is ABSENT and code >= MAP and (code != UNTYPED_VALUE or _map_like_or_absent(rhs)):
         return _added(rhs, entry)
+    if lhs is None and code in (MAP, LIST) and rhs is not ABSENT:
+        # From null (a Go zero value's nil slice or map): what is under the
+        # new value is added; the field itself is changed only if it is empty.
+        _, below, _, _ = _added(rhs, entry)
+        return _LEAF_MODIFIED if below is EMPTY and rhs is not None else (0, below, EMPTY, EMPTY)
     if code <= ATOMIC_LIST:
         return _leaf(lhs, rhs)
     if code == UNTYPED_VALUE and not (_map_like_or_absent(lhs) and _map_like_or_absent(rhs)):
