@@ -854,3 +854,26 @@ def test_the_prune_shortcut_gives_what_the_walk_gives(
     with mock.patch.object(ssa_managers, "_prune", _always_walk):
         walked = run()
     assert shortcut == walked
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_configs(), min_size=1, max_size=6))
+def test_creates_remembered_by_content_get_the_fields_of_their_own(
+    configs: list[dict[str, Any]],
+) -> None:
+    # Creates are remembered by their JSON with the identity fields blanked;
+    # every create must still get exactly what a fresh comparison gives.
+    def create(config: dict[str, Any], number: int) -> list[ManagedFieldsEntry]:
+        obj = copy(config)
+        obj["metadata"].update(name=f"w{number}", uid=f"u{number}", generation=number)
+        return update(
+            None, obj, manager="maker", api_version="example.com/v1", node=WIDGET,
+            managed=[], now=T0,
+        )  # fmt: skip
+
+    remembered = [create(config, number) for number, config in enumerate(configs * 2)]
+    fresh = []
+    for number, config in enumerate(configs * 2):
+        ssa_managers._CREATED.clear()
+        fresh.append(create(config, number))
+    assert remembered == fresh

@@ -245,11 +245,58 @@ def update(
     writer = _Writer(manager or "unknown", api_version, subresource, node, reset_fields)
     before = _without_managed_fields(old if old is not None else empty)
     after = _without_managed_fields(new)
+    if old is None and not managed:
+        # A create with no entries: one entry, the writer's, with the fields
+        # that differ from the empty object.
+        fields = _created_fields(before, cast(dict[str, Any], after), writer)
+        if fields.is_empty():
+            return []
+        return [writer.entry(UPDATE, canonical_time(now), fields)]
     managers = _index(managed, served_versions)
     managers = _record_update(
         before, after, managers, writer, canonical_time(now), max_update_managers
     )
     return sort_entries(managers.values())
+
+
+def _created_fields(empty: Any, new: dict[str, Any], writer: _Writer) -> FieldSet:
+    # What a create's writer owns depends on the object's content but not on
+    # the identity fields every object has its own of (they are stripped):
+    # objects made from one template (a ReplicaSet's pods) share the answer,
+    # kept by their JSON with those fields blanked.
+    metadata = new.get("metadata")
+    try:
+        if isinstance(metadata, dict):
+            blanked = {k: "" if k in _BLANKED else v for k, v in metadata.items()}
+            key = orjson.dumps({**new, "metadata": blanked})
+        else:
+            key = orjson.dumps(new)
+    except (orjson.JSONEncodeError, TypeError):
+        key = b""
+    memo = (id(writer.node), id(empty), writer.reset, key)
+    if key and len(key) <= _CREATED_MAX_BYTES:
+        known = _CREATED.get(memo)
+        if known is not None and known[0] is writer.node and known[1] is empty:
+            return known[2]
+    _, comparison = _reassign(empty, new, {}, None, writer, force=True)
+    fields = _exclude(comparison.added | comparison.modified, writer.reset) - STRIPPED
+    if key and len(key) <= _CREATED_MAX_BYTES:
+        if len(_CREATED) >= _CREATED_LIMIT:
+            _CREATED.clear()
+        _CREATED[memo] = (writer.node, empty, fields)
+    return fields
+
+
+# Identity fields blanked in the memo's key: stripped from every entry, and
+# only their presence counts, as scalars, in what a create adds.
+_BLANKED: Final = frozenset(
+    ("name", "namespace", "uid", "creationTimestamp", "generation", "resourceVersion", "selfLink")
+)
+# The fields of recent creates, by (type, empty object, reset fields, JSON);
+# each holds its node and empty object, so that their ids stay their own.
+_CREATED: dict[tuple[int, int, FieldSet, bytes], tuple[Node, Any, FieldSet]] = {}
+_CREATED_LIMIT: Final = 256
+_CREATED_MAX_BYTES: Final = 16384
 
 
 # -- structured-merge-diff's Updater ---------------------------------------------

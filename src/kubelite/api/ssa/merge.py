@@ -266,8 +266,8 @@ def _diff(lhs: Value, rhs: Value, entry: Entry) -> _Delta:
     if lhs is None and code in (MAP, LIST) and rhs is not ABSENT:
         # From null (a Go zero value's nil slice or map): what is under the
         # new value is added; the field itself is changed only if it is empty.
-        _, below, _, _ = _added(rhs, entry)
-        return _LEAF_MODIFIED if below is EMPTY and rhs is not None else (0, below, EMPTY, EMPTY)
+        under = _added(rhs, entry)[1]
+        return _LEAF_MODIFIED if under is EMPTY and rhs is not None else (0, under, EMPTY, EMPTY)
     if code <= ATOMIC_LIST:
         return _leaf(lhs, rhs)
     if code == UNTYPED_VALUE and not (_map_like_or_absent(lhs) and _map_like_or_absent(rhs)):
