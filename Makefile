@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck unit bench bench-apiserver bench-crd clean
+.PHONY: install run test lint typecheck unit bench bench-apiserver bench-crd bench-ssa clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ bench-apiserver: install
 
 bench-crd: install
 	$(BIN)/python -m bench.crd
+
+bench-ssa: install
+	$(BIN)/python -m bench.ssa
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
