@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,49 +25,20 @@ from multidict import CIMultiDict
 
 from kubelite.api import errors
 from kubelite.api.errors import ApiError
-from kubelite.api.field import FieldError, FieldPath, go_print
-from kubelite.api.openapi import OpenAPIDocuments, patch_schema_for
-from kubelite.api.openapi.types import decode
-from kubelite.api.patch import (
-    PatchError,
-    PatchInvalidError,
-    apply_json_patch,
-    apply_merge_patch,
-    apply_strategic,
-)
+from kubelite.api.openapi import OpenAPIDocuments
 from kubelite.api.resources import ResourceType, ResourceTypes
 from kubelite.api.tables import TableError, TablePrinter, build_table
 from kubelite.apiserver import incoming, objects, scale
 from kubelite.apiserver.cache import WatchEvent
 from kubelite.apiserver.custom import ScalePaths
 from kubelite.apiserver.discovery import AGGREGATED_CONTENT_TYPE, Discovery, wants_aggregated
-from kubelite.apiserver.fieldmanager import STATUS
 from kubelite.apiserver.incoming import JSON, MAX_BODY
 from kubelite.apiserver.negotiation import View, partial, partial_list, view_for
 from kubelite.apiserver.objects import JSONObject
 from kubelite.apiserver.registry import Registry
+from kubelite.apiserver.writes import Target, Writes
 
 log = logging.getLogger(__name__)
-
-_PATCH_TYPES = {
-    "application/json-patch+json": "json",
-    "application/merge-patch+json": "merge",
-    "application/strategic-merge-patch+json": "strategic",
-    "application/apply-patch+yaml": "apply",
-}
-# An apply that finds no object creates it; if another client created it
-# meanwhile, the apply goes to that object.
-_APPLY_ATTEMPTS = 3
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """What a resource URL addresses."""
-
-    resource: ResourceType
-    namespace: str
-    name: str
-    subresource: str
 
 
 def json_response(
@@ -100,6 +70,7 @@ class Router:
         self._types = types
         self._discovery = Discovery(types)
         self._openapi = OpenAPIDocuments(types, custom_schema=self._custom_schema)
+        self._writes = Writes(self._openapi.definitions)
 
     def types_changed(self) -> None:
         """The served types or a custom type's schema changed: discovery and
@@ -200,7 +171,7 @@ class Router:
             if method == "POST":
                 body = await incoming.read_body(request, kind=registry.resource.kind)
                 registry.check_type(body)
-                warnings = self._check_fields(request, registry, body)
+                warnings = self._writes.check_fields(request, registry, body)
                 created = await registry.create(
                     target.namespace,
                     body,
@@ -228,7 +199,7 @@ class Router:
         if method == "PUT":
             body = await incoming.read_body(request, kind=registry.resource.kind)
             registry.check_type(body)
-            warnings = self._check_fields(request, registry, body)
+            warnings = self._writes.check_fields(request, registry, body)
             updated = await registry.update(
                 target.namespace,
                 target.name,
@@ -238,7 +209,7 @@ class Router:
             )
             return json_response(updated, warnings=warnings)
         if method == "PATCH":
-            patched, code = await self._patch(request, registry, target)
+            patched, code = await self._writes.patch(request, registry, target)
             return json_response(patched, status=code)
         if method == "DELETE":
             options = await incoming.delete_options(request, self._openapi.definitions)
@@ -340,7 +311,7 @@ class Router:
         if sub.name == "finalize":
             if method != "PUT":
                 raise errors.method_not_supported(registry.group_resource, _action(method))
-            return json_response(await self._finalize(request, registry, target, dry_run))
+            return json_response(await self._writes.finalize(request, registry, target, dry_run))
         if method == "GET":
             obj = await registry.get(target.namespace, target.name)
             shown = scale.to_scale(obj, _scale_paths(registry)) if sub.name == "scale" else obj
@@ -350,7 +321,7 @@ class Router:
         if sub.name == "status":
             if method == "PUT":
                 body = await incoming.read_body(request)
-                warnings = self._check_fields(request, registry, body, required=False)
+                warnings = self._writes.check_fields(request, registry, body, required=False)
                 updated = await registry.update(
                     target.namespace,
                     target.name,
@@ -360,7 +331,7 @@ class Router:
                     status=True,
                 )
                 return json_response(updated, warnings=warnings)
-            patched, code = await self._patch(request, registry, target, status=True)
+            patched, code = await self._writes.patch(request, registry, target, status=True)
             return json_response(patched, status=code)
         if method == "PUT":
             body = await incoming.read_body(request)
@@ -381,7 +352,7 @@ class Router:
             )
         else:
             paths = _scale_paths(registry)
-            updated, _ = await self._patch(
+            updated, _ = await self._writes.patch(
                 request,
                 registry,
                 target,
@@ -389,239 +360,6 @@ class Router:
                 unview=lambda obj, body: scale.with_replicas(obj, body, paths),
             )
         return json_response(scale.to_scale(updated, _scale_paths(registry)))
-
-    # Writes.
-
-    async def _finalize(
-        self, request: web.BaseRequest, registry: Registry, target: Target, dry_run: bool
-    ) -> JSONObject:
-        """A namespace's ``finalize``: a PUT that changes only ``spec.finalizers``."""
-        body = await incoming.read_body(request)
-        wanted = objects.metadata(body).get("resourceVersion")
-        spec = body.get("spec")
-        finalizers = spec.get("finalizers") if isinstance(spec, dict) else None
-
-        def finalize(current: JSONObject) -> JSONObject:
-            if wanted and wanted != objects.metadata(current).get("resourceVersion"):
-                raise errors.stale_conflict(registry.group_resource, target.name)
-            return {
-                **current,
-                "spec": {**(current.get("spec") or {}), "finalizers": finalizers or []},
-            }
-
-        return await registry.read_modify_write(
-            target.namespace,
-            target.name,
-            finalize,
-            dry_run=dry_run,
-            manager=incoming.field_manager(request),
-            subresource="finalize",
-        )
-
-    def _check_fields(
-        self,
-        request: web.BaseRequest,
-        registry: Registry,
-        obj: JSONObject,
-        *,
-        required: bool = True,
-        patched: bool = False,
-        strategic_patch: Any = None,
-    ) -> list[str]:
-        """Drop the fields the type does not declare; what to tell, by ``fieldValidation``.
-
-        ``Strict`` refuses the request, ``Warn`` (the default) returns a warning per
-        field, ``Ignore`` nothing; the fields are dropped either way, as Kubernetes
-        drops them when it decodes a built-in type. A value of the wrong JSON type
-        fails the decoding (400) whatever the mode; then, with ``required`` (not on
-        ``/status``, where Kubernetes keeps the stored spec), an absent required
-        field is invalid (422). Unknown fields from a ``strategic_patch`` are refused
-        as Kubernetes' strategic merge path refuses them, 422 naming the patch.
-        """
-        mode = request.query.get("fieldValidation", "Warn") or "Warn"
-        if mode not in incoming.FIELD_VALIDATION:
-            raise incoming.invalid_option(
-                request,
-                FieldError.not_supported(
-                    FieldPath.of("fieldValidation"), mode, ("", *sorted(incoming.FIELD_VALIDATION))
-                ),
-            )
-        resource = registry.resource
-        custom = registry.custom
-        if custom is not None:
-            # A custom kind: pruned and defaulted along its CRD's schema; the schema's
-            # violations are the registry's to refuse, with every cause.
-            dropped = [
-                f"unknown field {orjson.dumps(path).decode()}" for path in custom.prepare(obj)
-            ]
-            if dropped and mode == "Strict":
-                raise errors.bad_request("strict decoding error: " + ", ".join(dropped))
-            return dropped if mode == "Warn" else []
-        definitions = self._openapi.definitions
-        root = definitions.by_kind(resource.group, resource.version, resource.kind)
-        if root is None:
-            return []
-        decoded = decode(definitions, root, obj, required=required)
-        kind = resource.kind
-        undecodable = f'{kind} in version "{resource.version}" cannot be handled as a {kind}: '
-        if decoded.wrong is not None:
-            raise errors.bad_request(undecodable + decoded.wrong.message)
-        dropped = [f"unknown field {orjson.dumps(path).decode()}" for path in decoded.dropped]
-        if dropped and mode == "Strict":
-            strict = "strict decoding error: " + ", ".join(dropped)
-            if strategic_patch is not None:
-                # The strategic merge path reports the patch itself as the bad value.
-                bad = FieldError.invalid(FieldPath.of("patch"), go_print(strategic_patch), strict)
-                raise errors.invalid(errors.GroupKind("", ""), "", [bad])
-            # A body is decoded whole, and the failure said as such; a patched object not.
-            raise errors.bad_request(strict if patched else undecodable + strict)
-        missing = decoded.missing
-        if missing:
-            name = (obj.get("metadata") or {}).get("name") or ""
-            raise errors.invalid(errors.GroupKind(resource.kind, resource.group), name, missing)
-        return dropped if mode == "Warn" else []
-
-    async def _patch(
-        self,
-        request: web.BaseRequest,
-        registry: Registry,
-        target: Target,
-        *,
-        status: bool = False,
-        view: Callable[[JSONObject], JSONObject] | None = None,
-        unview: Callable[[JSONObject, Any], JSONObject] | None = None,
-    ) -> tuple[JSONObject, int]:
-        """Apply the request's patch; to ``view(current)`` if given (a subresource's
-        representation), written back with ``unview(current, patched)``. The
-        object written, and 201 when an apply created it (else 200)."""
-        content_type = request.headers.get("Content-Type", "").split(";")[0].strip()
-        kind = _PATCH_TYPES.get(content_type)
-        if kind == "apply" and view is None:
-            return await self._apply(request, registry, target, status=status)
-        if kind is None:
-            raise errors.unsupported_media_type(_PATCH_TYPES)
-        if kind == "apply":
-            # TODO(#5): apply through the scale subresource.
-            raise errors.unsupported_media_type(t for t, k in _PATCH_TYPES.items() if k != "apply")
-        incoming.force(request, apply=False)
-        manager = incoming.field_manager(request)
-        resource = registry.resource
-        schema = None
-        if kind == "strategic" and view is None:
-            schema = patch_schema_for(resource.group, resource.version, resource.kind)
-            if schema is None:
-                raise errors.unsupported_media_type(
-                    t for t in _PATCH_TYPES if t != "application/strategic-merge-patch+json"
-                )
-        raw = await request.read()
-        try:
-            patch = orjson.loads(raw)
-        except orjson.JSONDecodeError as err:
-            raise errors.bad_request(f"error decoding patch: {err}") from err
-
-        def change(current: JSONObject) -> JSONObject:
-            original = view(current) if view is not None else current
-            try:
-                if kind == "json":
-                    result = apply_json_patch(original, patch)
-                elif kind == "merge" or schema is None:
-                    result = apply_merge_patch(original, patch)
-                else:
-                    result = apply_strategic(original, patch, schema)
-            except PatchInvalidError as err:
-                raise errors.bad_request(str(err)) from err
-            except PatchError as err:
-                log.debug("patch rejected", extra={"object": target.name, "error": str(err)})
-                raise errors.generic_response(422) from err
-            if not isinstance(result, dict):
-                raise errors.bad_request("the patch did not produce an object")
-            if view is None:
-                self._check_fields(
-                    request,
-                    registry,
-                    result,
-                    required=not status,
-                    patched=True,
-                    strategic_patch=patch if schema is not None else None,
-                )
-            wanted = (
-                (patch.get("metadata") or {}).get("resourceVersion")
-                if isinstance(patch, dict)
-                else None
-            )
-            if wanted and wanted != current["metadata"].get("resourceVersion"):
-                raise errors.stale_conflict(registry.group_resource, target.name)
-            return unview(current, result) if unview is not None else result
-
-        written = await registry.read_modify_write(
-            target.namespace,
-            target.name,
-            change,
-            dry_run=incoming.dry_run(request),
-            manager=manager,
-            status=status,
-            subresource="scale" if view is not None else "",
-        )
-        return written, 200
-
-    async def _apply(
-        self, request: web.BaseRequest, registry: Registry, target: Target, *, status: bool
-    ) -> tuple[JSONObject, int]:
-        """Server-side apply: the body merged into the object by the kind's
-        schema, its manager's fields recorded; a missing object is created (201)."""
-        manager = incoming.field_manager(request, apply=True)
-        force = incoming.force(request, apply=True)
-        dry_run = incoming.dry_run(request)
-        config = incoming.apply_configuration(await request.read())
-        fields = registry.fields
-        subresource = STATUS if status else ""
-
-        def change(current: JSONObject) -> JSONObject:
-            wanted = objects.metadata(config).get("resourceVersion")
-            if wanted and wanted != objects.metadata(current).get("resourceVersion"):
-                raise errors.stale_conflict(registry.group_resource, target.name)
-            applied = fields.applied(
-                current,
-                config,
-                manager,
-                force=force,
-                custom=registry.custom,
-                subresource=subresource,
-            )
-            self._check_fields(request, registry, applied, required=not status, patched=True)
-            return applied
-
-        for _ in range(_APPLY_ATTEMPTS):
-            try:
-                written = await registry.read_modify_write(
-                    target.namespace,
-                    target.name,
-                    change,
-                    dry_run=dry_run,
-                    manager=None,
-                    status=status,
-                )
-                return written, 200
-            except errors.NotFoundError:
-                if status:
-                    raise
-            named = objects.metadata(config).get("name")
-            if named and named != target.name:
-                raise errors.bad_request(
-                    f"the name of the object ({named}) does not match the name on "
-                    f"the URL ({target.name})"
-                ) from None
-            created = fields.applied(None, config, manager, force=force, custom=registry.custom)
-            created["metadata"] = {**created["metadata"], "name": target.name}
-            self._check_fields(request, registry, created, patched=True)
-            try:
-                made = await registry.create(
-                    target.namespace, created, dry_run=dry_run, manager=None
-                )
-                return made, 201
-            except errors.AlreadyExistsError:
-                continue  # created meanwhile: apply to it
-        raise errors.stale_conflict(registry.group_resource, target.name)
 
 
 def _scale_paths(registry: Registry) -> ScalePaths | None:

@@ -30,9 +30,10 @@ from kubelite.api.ssa.entries import (
     validate_field_manager,
     validate_managed_fields,
 )
+from kubelite.api.ssa.kinds import type_for_kind, type_for_schema
 from kubelite.api.ssa.managers import STRIPPED, ApplyResult, apply, update
 from kubelite.api.ssa.typed import field_set
-from kubelite.api.ssa.types import Node, type_for_kind, type_for_schema
+from kubelite.api.ssa.types import Node
 
 K = PathElement.key
 T0, T1, T2, T3 = (f"2024-01-15T1{n}:00:00Z" for n in range(4))

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kubelite.api.ssa import EMPTY, FieldSet, Path, PathElement, from_fields_v1, to_fields_v1
+from kubelite.api.ssa.kinds import type_for_kind, type_for_schema
 from kubelite.api.ssa.merge import changed_fields, compare, merge
 from kubelite.api.ssa.typed import (
     TypedError,
@@ -28,8 +29,6 @@ from kubelite.api.ssa.types import (
     Node,
     Scalar,
     Struct,
-    type_for_kind,
-    type_for_schema,
 )
 
 K = PathElement.key

@@ -9,6 +9,7 @@ import pytest
 
 from kubelite.api.openapi import BuiltinDefinitions, builtin_definitions
 from kubelite.api.ssa._from_openapi import OBJECT_META, Converter
+from kubelite.api.ssa.kinds import type_for_kind, type_for_schema
 from kubelite.api.ssa.types import (
     UNTYPED,
     ItemKeyError,
@@ -20,8 +21,6 @@ from kubelite.api.ssa.types import (
     Struct,
     is_leaf,
     item_key,
-    type_for_kind,
-    type_for_schema,
 )
 
 LEAF = Scalar("untyped")

@@ -6,9 +6,16 @@ an applied configuration into the live object, and refuses to change a field
 another manager owns unless forced. The parts, one module each:
 
 * :mod:`~kubelite.api.ssa.fieldpath`: field paths, sets of them, and their
-  ``FieldsV1`` form, byte for byte as Kubernetes writes it (exported here);
-* :mod:`~kubelite.api.ssa.types`: how each node of an object merges, from the
-  OpenAPI schemas.
+  ``FieldsV1`` form, byte for byte as Kubernetes writes it (exported here),
+  with :mod:`~kubelite.api.ssa.errors` and the Go value formats of
+  ``_gojson``;
+* :mod:`~kubelite.api.ssa.types` and :mod:`~kubelite.api.ssa.kinds`: how each
+  node of an object merges, built from the OpenAPI schemas (``_from_openapi``);
+* :mod:`~kubelite.api.ssa.typed` and :mod:`~kubelite.api.ssa.merge`: field
+  sets of objects, and merging and comparing them along their type;
+* :mod:`~kubelite.api.ssa.entries` and :mod:`~kubelite.api.ssa.managers`: the
+  ``managedFields`` entries, and the bookkeeping of applies and updates;
+* :mod:`~kubelite.api.ssa.zero`: the empty object of each built-in kind.
 
 Like the rest of ``kubelite.api`` it does no I/O. Example::
 
@@ -17,16 +24,13 @@ Like the rest of ``kubelite.api`` it does no I/O. Example::
     to_fields_v1(fields)                      # {"f:spec": {"f:replicas": {}}}
 """
 
-# TODO(#5): the merge, the conflicts and the managedFields entries themselves.
-
+from kubelite.api.ssa.errors import FieldPathError, UnknownElementError
 from kubelite.api.ssa.fieldpath import (
     EMPTY,
     ElementKind,
-    FieldPathError,
     FieldSet,
     Path,
     PathElement,
-    UnknownElementError,
     from_fields_v1,
     to_fields_v1,
 )

@@ -44,7 +44,8 @@ import orjson
 from kubelite.api.errors import ConflictError, GroupKind, InvalidError, StatusDetails, invalid
 from kubelite.api.field import FieldError, FieldPath, StatusCause, go_quote
 from kubelite.api.patch import JSONValue
-from kubelite.api.ssa.fieldpath import EMPTY, FieldPathError, FieldSet, Path
+from kubelite.api.ssa.errors import FieldPathError
+from kubelite.api.ssa.fieldpath import EMPTY, FieldSet, Path
 from kubelite.api.ssa.fieldpath import from_fields_v1 as _from_fields_v1
 from kubelite.api.ssa.fieldpath import to_fields_v1 as _to_fields_v1
 

@@ -33,10 +33,8 @@ values, then indexes); :func:`to_fields_v1` inserts keys in that order, so
 ``orjson.dumps`` of its result is the bytes structured-merge-diff writes. (An
 API server's response then escapes ``<``, ``>`` and ``&`` in every string.)
 
-Errors, all ``ValueError``\\s for the API server to answer as it sees fit::
-
-    FieldPathError               a bad element or fieldsV1 document; .path says where
-    └── UnknownElementError      a key of a type this version does not know
+Errors are those of :mod:`~kubelite.api.ssa.errors` (``FieldPathError`` says
+where in a set a bad key was found).
 
 Kubernetes answers no request with these: on create and update it replaces an
 undecodable ``managedFields`` with the live object's (``decodeLiveOrNew`` in
@@ -48,43 +46,16 @@ undecodable ``managedFields`` with the live object's (``decodeLiveOrNew`` in
 from __future__ import annotations
 
 import enum
-import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from decimal import Decimal
 from typing import Any, Final
 
 import orjson
 
 from kubelite.api.field import go_quote
 from kubelite.api.patch import JSONValue
-
-# TODO(#5): move these to ssa/errors.py when the merge and apply modules add
-# their own errors.
-
-
-class FieldPathError(ValueError):
-    """A path element or a fieldsV1 document that cannot be read.
-
-    ``path`` is where in the set the bad key or value was found (empty at the
-    top level); ``problem`` says what is wrong with it.
-    """
-
-    def __init__(self, problem: str, path: Sequence[PathElement] = ()) -> None:
-        super().__init__(problem)
-        self.problem = problem
-        self.path = Path(path)
-
-    def __str__(self) -> str:
-        if not self.path:
-            return self.problem
-        return f"{self.problem} (under {self.path})"
-
-
-class UnknownElementError(FieldPathError):
-    """A key such as ``x:...``: well formed, of a type this version does not
-    know. :func:`from_fields_v1` drops such keys, as Kubernetes does, so that a
-    newer server's managed fields still load."""
+from kubelite.api.ssa import _gojson
+from kubelite.api.ssa.errors import FieldPathError, UnknownElementError
 
 
 class ElementKind(enum.IntEnum):
@@ -140,14 +111,14 @@ class PathElement(tuple[tuple[Any, ...], str]):
     def key(cls, fields: Mapping[str, JSONValue]) -> PathElement:
         """The item of an associative list whose key fields have these values."""
         items = [(n, _as_decoded(fields[n])) for n in sorted(fields)]
-        text = "k:{" + ",".join(_encode(n) + ":" + _encode(v) for n, v in items) + "}"
-        return cls((1, tuple((n, _value_order(v)) for n, v in items)), text)
+        text = "k:{" + ",".join(_gojson.encode(n) + ":" + _gojson.encode(v) for n, v in items) + "}"
+        return cls((1, tuple((n, _gojson.value_order(v)) for n, v in items)), text)
 
     @classmethod
     def value(cls, value: JSONValue) -> PathElement:
         """The item of a set (a list of distinct values) equal to ``value``."""
         value = _as_decoded(value)
-        return cls((2, _value_order(value)), "v:" + _encode(value))
+        return cls((2, _gojson.value_order(value)), "v:" + _gojson.encode(value))
 
     @classmethod
     def list_index(cls, index: int) -> PathElement:
@@ -191,9 +162,9 @@ class PathElement(tuple[tuple[Any, ...], str]):
             return "." + body
         if kind == ElementKind.KEY:
             fields = orjson.loads(body)
-            return "[" + ",".join(f"{n}={_print(fields[n])}" for n in fields) + "]"
+            return "[" + ",".join(f"{n}={_gojson.print_value(fields[n])}" for n in fields) + "]"
         if kind == ElementKind.VALUE:
-            return f"[={_print(orjson.loads(body))}]"
+            return f"[={_gojson.print_value(orjson.loads(body))}]"
         return f"[{body}]"
 
     def __repr__(self) -> str:
@@ -538,78 +509,3 @@ def _as_decoded(value: JSONValue) -> JSONValue:
         except OverflowError:
             raise FieldPathError(f"{value} is out of the range of a JSON number") from None
     return value
-
-
-# -- Go's formatting -------------------------------------------------------------
-# Element texts are JSON as Go's encoding/json/v2 writes it, which is orjson's
-# form except for floats; conflict messages print values with Go's %v and %q.
-
-
-def _encode(value: JSONValue) -> str:
-    if isinstance(value, str):
-        try:
-            return orjson.dumps(value).decode()
-        except TypeError as err:  # a lone surrogate: not Unicode text
-            raise FieldPathError(f"{value!r} is not valid Unicode") from err
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return _go_float(value, json=True)
-    if isinstance(value, list):
-        return "[" + ",".join(map(_encode, value)) + "]"
-    if isinstance(value, dict):
-        items = sorted(value.items())
-        return "{" + ",".join(_encode(n) + ":" + _encode(v) for n, v in items) + "}"
-    raise FieldPathError(f"{type(value).__name__} is not a JSON value")
-
-
-def _value_order(value: JSONValue) -> tuple[Any, ...]:
-    # structured-merge-diff's value order: numbers (ints and floats compared as
-    # numbers), strings, booleans, lists, maps, null.
-    if isinstance(value, bool):
-        return (2, value)
-    if isinstance(value, (int, float)):
-        return (0, value)
-    if isinstance(value, str):
-        return (1, value)
-    if isinstance(value, list):
-        return (3, tuple(map(_value_order, value)))
-    if isinstance(value, dict):
-        return (4, tuple((n, _value_order(v)) for n, v in sorted(value.items())))
-    return (5,)
-
-
-def _go_float(value: float, *, json: bool) -> str:
-    # Go's JSON numbers are in fixed notation from 1e-6 to 1e21, with a bare
-    # exponent outside (1e-7, 1e+21); %v's from 1e-4 to 1e6 (1e-05, 1e+06).
-    if not math.isfinite(value):
-        raise FieldPathError(f"{value} is not a JSON number")
-    if value == 0:  # Go writes -0, yet compares it equal to 0: one text
-        return "0"
-    # The shortest digits that read back as the value: 1500.0 -> 15, exp 3.
-    sign, digits, last = Decimal(repr(value)).normalize().as_tuple()
-    text, exp = "".join(map(str, digits)), len(digits) + int(last) - 1
-    if (-7 < exp < 21) if json else (-5 < exp < 6):
-        return format(Decimal(repr(value)).normalize(), "f")
-    mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
-    width = 1 if json else 2
-    return f"{'-' if sign else ''}{mantissa}e{'-' if exp < 0 else '+'}{abs(exp):0{width}d}"
-
-
-def _print(value: JSONValue) -> str:
-    # structured-merge-diff's value.ToString.
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return _go_float(float(value), json=False)
-    if isinstance(value, str):
-        return go_quote(value)
-    if isinstance(value, list):
-        return "[" + ",".join(map(_print, value)) + "]"
-    return "".join(f"{name}={_print(value[name])}" for name in sorted(value))

@@ -50,9 +50,9 @@ import orjson
 
 from kubelite.api.patch import JSONValue
 from kubelite.api.ssa import fieldpath as _fieldpath
+from kubelite.api.ssa.errors import FieldPathError
 from kubelite.api.ssa.fieldpath import (
     EMPTY,
-    FieldPathError,
     FieldSet,
     Path,
     PathElement,

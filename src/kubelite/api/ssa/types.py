@@ -49,8 +49,6 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal, TypeAlias
 
-from kubelite.api.openapi.definitions import BuiltinDefinitions, builtin_definitions
-
 __all__ = [
     "UNTYPED",
     "ItemKey",
@@ -64,8 +62,6 @@ __all__ = [
     "Untyped",
     "is_leaf",
     "item_key",
-    "type_for_kind",
-    "type_for_schema",
 ]
 
 ScalarKind: TypeAlias = Literal["string", "numeric", "boolean", "untyped"]
@@ -231,40 +227,3 @@ def item_key(node: ListType, item: object) -> ItemKey:
             "every key field (and none has a default)"
         )
     return tuple(sorted(pairs, key=lambda pair: pair[0]))
-
-
-def type_for_kind(
-    group: str,
-    version: str,
-    kind: str,
-    *,
-    definitions: BuiltinDefinitions | None = None,
-) -> Node | None:
-    """The model of a built-in kind (None for any other), built once per kind.
-
-    ``definitions`` defaults to :func:`~kubelite.api.openapi.definitions.builtin_definitions`.
-    """
-    # The converter builds these nodes, so it imports this module: a
-    # top-level import here would be circular.
-    from kubelite.api.ssa import _from_openapi
-
-    defs = definitions if definitions is not None else builtin_definitions()
-    name = defs.by_kind(group, version, kind)
-    return None if name is None else _from_openapi.builtin_converter(defs).named(name)
-
-
-def type_for_schema(
-    schema: Mapping[str, Any],
-    *,
-    definitions: BuiltinDefinitions | None = None,
-) -> Node:
-    """The model of a custom kind from its CRD version's structural
-    ``openAPIV3Schema``, with ``apiVersion`` and ``kind`` as strings and
-    ``metadata`` as the built-in ``ObjectMeta``, as Kubernetes adds them.
-
-    Not cached: the caller keeps the result with the CRD version it serves.
-    """
-    from kubelite.api.ssa import _from_openapi
-
-    defs = definitions if definitions is not None else builtin_definitions()
-    return _from_openapi.custom_root(schema, _from_openapi.builtin_converter(defs))
