@@ -31,8 +31,9 @@ from kubelite.api.ssa.entries import (
     set_managed_fields,
 )
 from kubelite.api.ssa.fieldpath import EMPTY, FieldSet, Path
+from kubelite.api.ssa.kinds import type_for_kind, type_for_schema
 from kubelite.api.ssa.typed import TypedError
-from kubelite.api.ssa.types import Node, SchemaError, type_for_kind, type_for_schema
+from kubelite.api.ssa.types import Node, SchemaError
 from kubelite.api.ssa.zero import empty_object
 from kubelite.apiserver import objects
 from kubelite.apiserver.custom import CustomKind
