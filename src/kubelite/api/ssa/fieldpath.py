@@ -305,6 +305,23 @@ class FieldSet:
     __and__ = intersection
     __sub__ = difference
 
+    @classmethod
+    def from_level(
+        cls, members: Iterable[PathElement], children: dict[PathElement, FieldSet]
+    ) -> FieldSet:
+        """The set with these members at its top and these subsets under
+        their elements, for walks that build a set level by level. No subset
+        may be empty; ``children`` becomes the set's own (do not change it)."""
+        frozen = frozenset(members)
+        if not frozen and not children:
+            return EMPTY
+        return _node(frozen, children)
+
+    def level(self) -> tuple[frozenset[PathElement], Mapping[PathElement, FieldSet]]:
+        """The members at the top of the set, and the subset under each
+        element that paths continue through: the inverse of :meth:`from_level`."""
+        return self._members, self._children
+
     def is_empty(self) -> bool:
         return not self._members and not self._children
 

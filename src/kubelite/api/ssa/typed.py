@@ -49,7 +49,6 @@ from typing import Any, Final, TypeAlias, cast
 import orjson
 
 from kubelite.api.patch import JSONValue
-from kubelite.api.ssa import fieldpath as _fieldpath
 from kubelite.api.ssa.errors import FieldPathError
 from kubelite.api.ssa.fieldpath import (
     EMPTY,
@@ -305,11 +304,9 @@ def identical(a: Value, b: Value) -> bool:
 
 def make_set(members: Sequence[PathElement], children: dict[PathElement, FieldSet]) -> FieldSet:
     """The set with these members and subsets (none of them empty)."""
-    # TODO(#5): fieldpath has no public way to build a set from one level's
-    # members and children, or to read them, which these walks need; add one.
     if not members and not children:
         return EMPTY
-    return _fieldpath._node(frozenset(members), children)
+    return FieldSet.from_level(members, children)
 
 
 def prefixed(err: TypedError, element: PathElement) -> TypedError:
@@ -534,7 +531,7 @@ def ensure_named_fields_are_members(fields: FieldSet, node: Node) -> FieldSet:
     field that keeps unknown fields: ``{.spec.config.a.b}`` gains ``.spec``
     and ``.spec.config``, not ``.spec.config.a``.
     """
-    members, children = fields._members, fields._children  # see make_set's TODO
+    members, children = fields.level()
     if not children:
         return fields
     declared = node.fields if isinstance(node, Struct) else _NO_ENTRIES
