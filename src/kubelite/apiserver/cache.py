@@ -230,7 +230,7 @@ class WatchCache:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        self._close_watchers()
+        self.close_watchers()
 
     @property
     def ready(self) -> bool:
@@ -248,7 +248,7 @@ class WatchCache:
                     extra={"resource": self.resource.plural, "error": repr(err)},
                 )
                 self._ready.clear()
-                self._close_watchers()
+                self.close_watchers()
                 await asyncio.sleep(0.1)
 
     async def _load(self) -> None:
@@ -316,7 +316,8 @@ class WatchCache:
         obj["apiVersion"] = self.resource.group_version
         return obj
 
-    def _close_watchers(self) -> None:
+    def close_watchers(self) -> None:
+        """End every watch this cache serves (their clients watch again)."""
         for watcher in list(self._watchers):
             watcher.close()
 

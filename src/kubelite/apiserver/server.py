@@ -142,6 +142,10 @@ class ApiServer:
         if self._freezer is not None:
             self._freezer.cancel()
             self._freezer = None
+        # Watches would hold the shutdown for its whole grace period: they end
+        # first (clients watch again), and only short requests are waited for.
+        for cache in self.caches:
+            cache.close_watchers()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
