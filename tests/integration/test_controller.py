@@ -1,0 +1,210 @@
+"""Controllers against an in-process kubelite: reconciles after every change,
+owned children recreated, failures retried with back-off, one reconcile per
+key at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubelite.api.errors import NotFoundError
+from kubelite.apiserver.server import ApiServer
+from kubelite.client import Client, ClusterConfig
+from kubelite.operator.controller import Controller, Owned, Permanent, Request, Result
+from kubelite.operator.informer import Informers
+from kubelite.store.sqlite import SqliteStore
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def configmap(name: str, **data: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}
+
+
+async def until(condition: Callable[[], bool], seconds: float = 10) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"not so after {seconds} s")
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[Client]:
+    store = await SqliteStore.open(tmp_path / "state.db")
+    server = ApiServer(store)
+    port = await server.start("127.0.0.1", 0)
+    try:
+        async with Client(ClusterConfig(f"http://127.0.0.1:{port}"), field_manager="test") as c:
+            yield c
+    finally:
+        await server.stop()
+        await store.close()
+
+
+async def running(controller: Controller) -> asyncio.Task[None]:
+    task = asyncio.create_task(controller.run())
+    await until(lambda: controller.informer is not None and controller.informer.synced.is_set())
+    return task
+
+
+async def test_every_change_is_reconciled_and_a_deleted_object_is_seen_gone(
+    client: Client,
+) -> None:
+    seen: list[tuple[Request, str | None]] = []
+    informers = Informers(client)
+
+    async def reconcile(request: Request) -> None:
+        obj = controller.get(request)
+        seen.append((request, None if obj is None else obj["data"]["v"]))
+
+    controller = Controller(informers, "v1", "ConfigMap", reconcile, namespace="default")
+    task = await running(controller)
+    await client.create(configmap("a", v="1"))
+    await until(lambda: (Request("default", "a"), "1") in seen)
+    await client.patch("v1", "ConfigMap", "a", {"data": {"v": "2"}})
+    await until(lambda: (Request("default", "a"), "2") in seen)
+    await client.delete("v1", "ConfigMap", "a")
+    await until(lambda: (Request("default", "a"), None) in seen)
+    task.cancel()
+    await informers.stop()
+
+
+async def test_an_owned_child_deleted_is_made_again(client: Client) -> None:
+    informers = Informers(client)
+
+    async def reconcile(request: Request) -> None:
+        parent = controller.get(request)
+        if parent is None:
+            return
+        meta = parent["metadata"]
+        owner = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "name": meta["name"],
+            "uid": meta["uid"],
+            "controller": True,
+        }
+        child = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": f"{meta['name']}-secret", "ownerReferences": [owner]},
+            "stringData": {"copy": parent["data"]["v"]},
+        }
+        await client.apply(child, force=True)
+
+    controller = Controller(
+        informers, "v1", "ConfigMap", reconcile, namespace="default", owns=[Owned("v1", "Secret")]
+    )
+    task = await running(controller)
+    await client.create(configmap("parent", v="x"))
+
+    async def child_exists() -> bool:
+        try:
+            await client.get("v1", "Secret", "parent-secret")
+        except NotFoundError:
+            return False
+        return True
+
+    async def wait_child() -> None:
+        for _ in range(500):
+            if await child_exists():
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError("no child")
+
+    await wait_child()
+    first = await client.get("v1", "Secret", "parent-secret")
+    await client.delete("v1", "Secret", "parent-secret")
+    await asyncio.sleep(0.05)
+    await wait_child()
+    again = await client.get("v1", "Secret", "parent-secret")
+    assert again["metadata"]["uid"] != first["metadata"]["uid"]
+    task.cancel()
+    await informers.stop()
+
+
+async def test_a_failing_reconcile_is_retried_with_growing_delays(client: Client) -> None:
+    informers = Informers(client)
+    calls: list[float] = []
+
+    async def reconcile(request: Request) -> Result:
+        calls.append(time.monotonic())
+        if len(calls) < 5:
+            raise RuntimeError("not yet")
+        return Result()
+
+    controller = Controller(informers, "v1", "ConfigMap", reconcile, namespace="default")
+    task = await running(controller)
+    await client.create(configmap("flaky"))
+    await until(lambda: len(calls) >= 5)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(calls)]
+    # 5, 10, 20, 40 ms: each gap at least its back-off, and growing.
+    assert all(
+        gap >= expected * 0.9 for gap, expected in zip(gaps, [0.005, 0.01, 0.02, 0.04], strict=True)
+    )
+    assert gaps[-1] > gaps[0]
+    assert controller.stats.failures == 4
+    await asyncio.sleep(0.2)
+    assert len(calls) == 5  # it succeeded: no more retries
+    task.cancel()
+    await informers.stop()
+
+
+async def test_permanent_failures_are_not_retried_and_requeue_after_is_kept(
+    client: Client,
+) -> None:
+    informers = Informers(client)
+    calls: dict[str, int] = {}
+
+    async def reconcile(request: Request) -> Result:
+        calls[request.name] = calls.get(request.name, 0) + 1
+        if request.name == "broken":
+            raise Permanent("the spec cannot work")
+        return Result(requeue_after=0.1)
+
+    controller = Controller(informers, "v1", "ConfigMap", reconcile, namespace="default")
+    task = await running(controller)
+    await client.create(configmap("broken"))
+    await client.create(configmap("periodic"))
+    await asyncio.sleep(0.55)
+    assert calls["broken"] == 1
+    assert 3 <= calls["periodic"] <= 7
+    task.cancel()
+    await informers.stop()
+
+
+async def test_one_key_is_never_reconciled_twice_at_once(client: Client) -> None:
+    informers = Informers(client)
+    running_now: set[str] = set()
+    overlaps: list[str] = []
+    done = 0
+
+    async def reconcile(request: Request) -> None:
+        nonlocal done
+        if request.name in running_now:
+            overlaps.append(request.name)
+        running_now.add(request.name)
+        await asyncio.sleep(0.02)
+        running_now.discard(request.name)
+        done += 1
+
+    controller = Controller(informers, "v1", "ConfigMap", reconcile, namespace="default", workers=4)
+    task = await running(controller)
+    names = [f"k{i}" for i in range(3)]
+    for name in names:
+        await client.create(configmap(name, v="0"))
+    for round_ in range(1, 8):
+        await asyncio.gather(
+            *(client.patch("v1", "ConfigMap", n, {"data": {"v": str(round_)}}) for n in names)
+        )
+    await until(lambda: done >= 6 and not running_now and len(controller.queue) == 0)
+    assert overlaps == []
+    task.cancel()
+    await informers.stop()
