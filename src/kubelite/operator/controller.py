@@ -114,8 +114,11 @@ class Controller:
         self.stats = Stats()
         self.informer: Informer | None = None
 
-    async def run(self) -> None:
-        """Watch, wait for the caches, and reconcile until cancelled."""
+    def prepare(self) -> None:
+        """Ask for the informers and hook the handlers: from now on, events
+        fill the queue, even before the workers start (a warm standby)."""
+        if self.informer is not None:
+            return
         self.informer = self.informers.get(self.api_version, self.kind, namespace=self.namespace)
         self.informer.add_handler(self._on_own)
         group = self.api_version.rpartition("/")[0]
@@ -125,12 +128,13 @@ class Controller:
         for watched in self.watches:
             other = self.informers.get(watched.api_version, watched.kind, namespace=self.namespace)
             other.add_handler(self._mapped_handler(watched.mapper))
+
+    async def run(self) -> None:
+        """Watch, wait for the caches, and reconcile until cancelled."""
+        self.prepare()
         await self.informers.wait_synced()
         log.info("controller started", extra={"controller": self.name, "workers": self.workers})
-        try:
-            await asyncio.gather(*(self._work() for _ in range(self.workers)))
-        finally:
-            self.queue.shut_down()
+        await asyncio.gather(*(self._work() for _ in range(self.workers)))
 
     def get(self, request: Request) -> dict[str, Any] | None:
         """The cached object of ``request`` (do not change it), or None if it is gone."""
