@@ -2,8 +2,9 @@
 
 ``kubelite up`` runs everything that exists so far in one process: today the
 store and the API server on it. ``kubelite server`` runs the API server alone
-(the same flags), and ``kubelite kubectl ARGS...`` runs the real kubectl against
-the local cluster. Both servers write ``DIR/kubeconfig`` for kubectl and the
+(the same flags), ``kubelite kubectl ARGS...`` runs the real kubectl against
+the local cluster, and ``kubelite crd MODULE:NAME`` prints the CRD of a custom
+resource declared in Python. Both servers write ``DIR/kubeconfig`` for kubectl and the
 Python clients.
 """
 
@@ -134,6 +135,35 @@ def _kubectl(data_dir: Path, args: Sequence[str]) -> int:
     os.execv(kubectl, [kubectl, "--kubeconfig", str(data_dir / "kubeconfig"), *args])
 
 
+def _print_crds(declared: Sequence[str]) -> int:
+    """``kubelite crd MODULE:NAME...``: the CRD manifests, as one YAML stream."""
+    import importlib
+
+    import yaml
+
+    from kubelite.operator.resource import CustomResource, SchemaError
+
+    documents = []
+    sys.path.insert(0, os.getcwd())  # as python -m would: modules of the project at hand
+    for name in declared:
+        module_name, _, attribute = name.partition(":")
+        try:
+            found = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError) as err:
+            print(f"kubelite: cannot find {name}: {err}", file=sys.stderr)
+            return 2
+        if not isinstance(found, CustomResource):
+            print(f"kubelite: {name} is not a CustomResource", file=sys.stderr)
+            return 2
+        try:
+            documents.append(found.crd())
+        except SchemaError as err:
+            print(f"kubelite: {name}: {err}", file=sys.stderr)
+            return 1
+    sys.stdout.write(yaml.safe_dump_all(documents, sort_keys=False))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kubelite", description=__doc__.splitlines()[0])
     parser.add_argument("--log-level", default="info", help="debug, info, warning or error")
@@ -150,7 +180,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     kubectl = commands.add_parser("kubectl", help="run kubectl against the local cluster")
     kubectl.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     kubectl.add_argument("args", nargs=argparse.REMAINDER)
+    crd = commands.add_parser("crd", help="print the CRD of custom resources declared in Python")
+    crd.add_argument("declared", nargs="+", metavar="MODULE:NAME", help="a CustomResource")
     args = parser.parse_args(argv)
+    if args.command == "crd":
+        return _print_crds(args.declared)
     data_dir = args.data_dir.expanduser()
     if args.command == "kubectl":
         return _kubectl(data_dir, args.args)
