@@ -18,6 +18,7 @@ kubelite and Kubernetes apply on every write. Example::
     )
     WEBAPP.crd()            # the manifest; `kubelite crd mymodule:WEBAPP` prints it
     WEBAPP.spec_of(obj)     # an object's spec as a WebAppSpec
+    await WEBAPP.install(client)   # the CRD applied, once the kind is served
 
 pydantic writes JSON Schema; a CRD wants OpenAPI v3's structural subset, so
 :func:`structural` rewrites it: references inlined (a recursive type is
@@ -30,13 +31,16 @@ one type per field.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
-__all__ = ["Column", "CustomResource", "SchemaError", "structural"]
+from kubelite.client import Client
+
+__all__ = ["Column", "Condition", "CustomResource", "SchemaError", "structural"]
 
 S = TypeVar("S", bound=BaseModel)
 
@@ -49,6 +53,19 @@ _FORMATS: Final = frozenset(
 
 class SchemaError(ValueError):
     """A model that no structural schema can describe."""
+
+
+# For status models: ``conditions: list[Condition] = []``, each set with
+# helpers.set_condition. Its docstring is the CRD's description of the field.
+class Condition(BaseModel):
+    """One aspect of the object's state, as Kubernetes' conditions are written."""
+
+    type: str
+    status: Literal["True", "False", "Unknown"]
+    reason: str = ""
+    message: str = ""
+    lastTransitionTime: str = ""
+    observedGeneration: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +147,21 @@ class CustomResource(Generic[S]):
                 "versions": [version],
             },
         }
+
+    async def install(self, client: Client) -> dict[str, Any]:
+        """Apply the CRD with ``client`` and return it once ``Established``
+        (the kind is served), as tests and operators that bring their own
+        kinds need before they watch them. Bound it with ``asyncio.timeout``."""
+        crd = await client.apply(self.crd(), force=True)
+        name = crd["metadata"]["name"]
+        while True:
+            crd = await client.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", name)
+            conditions = (crd.get("status") or {}).get("conditions") or []
+            if any(
+                c.get("type") == "Established" and c.get("status") == "True" for c in conditions
+            ):
+                return crd
+            await asyncio.sleep(0.05)
 
     def spec_of(self, obj: Mapping[str, Any]) -> S:
         """``obj``'s spec as the spec model (validated as pydantic validates)."""
