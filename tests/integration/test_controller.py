@@ -17,6 +17,7 @@ from kubelite.api.errors import NotFoundError
 from kubelite.apiserver.server import ApiServer
 from kubelite.client import Client, ClusterConfig
 from kubelite.operator.controller import Controller, Owned, Permanent, Request, Result
+from kubelite.operator.helpers import add_finalizer, remove_finalizer
 from kubelite.operator.informer import Informers
 from kubelite.store.sqlite import SqliteStore
 
@@ -208,3 +209,68 @@ async def test_one_key_is_never_reconciled_twice_at_once(client: Client) -> None
     assert overlaps == []
     task.cancel()
     await informers.stop()
+
+
+async def test_a_finalizer_runs_before_the_deletion_completes(client: Client) -> None:
+    informers = Informers(client)
+    cleaned: list[str] = []
+    finalizer = "example.com/cleanup"
+
+    async def reconcile(request: Request) -> None:
+        obj = controller.get(request)
+        if obj is None:
+            return
+        if obj["metadata"].get("deletionTimestamp"):
+            if finalizer in (obj["metadata"].get("finalizers") or []):
+                cleaned.append(request.name)  # the cleanup, while the object still exists
+                await remove_finalizer(client, obj, finalizer)
+            return
+        await add_finalizer(client, obj, finalizer)
+
+    controller = Controller(informers, "v1", "ConfigMap", reconcile, namespace="default")
+    task = await running(controller)
+    await client.create(configmap("guarded"))
+    await until(lambda: finalizer in _finalizers(controller, "guarded"))
+    await client.delete("v1", "ConfigMap", "guarded")
+    await until(lambda: cleaned == ["guarded"])
+    await until(lambda: controller.get(Request("default", "guarded")) is None)
+    with pytest.raises(NotFoundError):
+        await client.get("v1", "ConfigMap", "guarded")
+    task.cancel()
+    await informers.stop()
+
+
+def _finalizers(controller: Controller, name: str) -> list[str]:
+    obj = controller.get(Request("default", name)) or {}
+    return list((obj.get("metadata") or {}).get("finalizers") or [])
+
+
+async def test_a_restarted_controller_reconciles_what_changed_while_it_was_down(
+    client: Client,
+) -> None:
+    seen: dict[str, str] = {}
+
+    def controller_for(informers: Informers) -> Controller:
+        async def reconcile(request: Request) -> None:
+            obj = made.get(request)
+            if obj is not None:
+                seen[request.name] = obj["data"].get("v", "")
+
+        made = Controller(informers, "v1", "ConfigMap", reconcile, namespace="default")
+        return made
+
+    first_informers = Informers(client)
+    first = controller_for(first_informers)
+    task = await running(first)
+    await client.create(configmap("kept", v="1"))
+    await until(lambda: seen.get("kept") == "1")
+    task.cancel()
+    await first_informers.stop()
+
+    await client.patch("v1", "ConfigMap", "kept", {"data": {"v": "2"}})
+    await client.create(configmap("new", v="3"))
+    second_informers = Informers(client)
+    task = await running(controller_for(second_informers))
+    await until(lambda: seen.get("kept") == "2" and seen.get("new") == "3")
+    task.cancel()
+    await second_informers.stop()
