@@ -206,3 +206,24 @@ async def test_a_silent_watch_is_dropped_and_started_again(stub: tuple[Stub, Cli
     assert script.watches[:3] == ["7", "7", "7"]  # resumed, not listed again
     assert informer.relists == 0
     task.cancel()
+
+
+async def test_a_metadata_only_cache_holds_metadata_and_no_more(served: Served) -> None:
+    async with Client(ClusterConfig(f"http://127.0.0.1:{served.port}")) as client:
+        await client.create(configmap("listed", app="a"))
+        informers = Informers(client)
+        informer = informers.get("v1", "ConfigMap", namespace="default", metadata_only=True)
+        selected = informers.get("v1", "ConfigMap", namespace="default", label_selector="app=b")
+        async with asyncio.timeout(10):
+            await informers.wait_synced()
+        await client.create(configmap("watched", app="b"))
+        await until(lambda: informer.get("default", "watched") is not None)
+        for name in ("listed", "watched"):
+            cached = informer.get("default", name)
+            assert cached is not None
+            assert cached["kind"] == "PartialObjectMetadata"
+            assert "data" not in cached
+            assert cached["metadata"]["labels"]["app"] in ("a", "b")
+        await until(lambda: selected.get("default", "watched") is not None)
+        assert [o["metadata"]["name"] for o in selected.objects()] == ["watched"]
+        await informers.stop()

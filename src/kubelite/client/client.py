@@ -43,6 +43,10 @@ MERGE_PATCH: Final = "application/merge-patch+json"
 JSON_PATCH: Final = "application/json-patch+json"
 STRATEGIC_PATCH: Final = "application/strategic-merge-patch+json"
 APPLY_PATCH: Final = "application/apply-patch+yaml"
+# Objects as their metadata alone (``PartialObjectMetadata``), for caches that
+# need no more: the API server strips them before sending.
+METADATA_ONLY: Final = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+METADATA_LIST: Final = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 _PAGE: Final = 500
 
 
@@ -126,10 +130,12 @@ class Client:
         namespace: str | None = None,
         label_selector: str = "",
         field_selector: str = "",
+        metadata_only: bool = False,
     ) -> dict[str, Any]:
         """Every object, read in pages of one consistent revision: the list
         object, its ``items`` all of them, its ``resourceVersion`` the one to
-        watch from. ``namespace=""`` lists every namespace."""
+        watch from. ``namespace=""`` lists every namespace; ``metadata_only``
+        gets each object's metadata alone."""
         resource = await self.resource(api_version, kind)
         ns = self._namespace(namespace) if namespace != "" else ""
         params = {"limit": str(_PAGE)}
@@ -139,7 +145,12 @@ class Client:
             params["fieldSelector"] = field_selector
         items: list[dict[str, Any]] = []
         while True:
-            page = await self._object("GET", resource.path(ns), params=params)
+            page = await self._object(
+                "GET",
+                resource.path(ns),
+                params=params,
+                accept=METADATA_LIST if metadata_only else JSON,
+            )
             items.extend(page.get("items") or [])
             token = (page.get("metadata") or {}).get("continue")
             if not token:
@@ -220,6 +231,7 @@ class Client:
         field_selector: str = "",
         timeout_seconds: int = 0,
         bookmarks: bool = True,
+        metadata_only: bool = False,
     ) -> AsyncIterator[WatchEvent]:
         """The events of one watch, until the server ends it. Without a
         ``resource_version``, what exists comes first as ``ADDED`` events; a
@@ -237,7 +249,8 @@ class Client:
             if value:
                 params[key] = value
         session = await self._client_session()
-        headers = {**await self.credentials.headers(), "Accept": JSON}
+        accept = METADATA_ONLY if metadata_only else JSON
+        headers = {**await self.credentials.headers(), "Accept": accept}
         url = self.config.server + resource.path(ns)
         timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
         async with session.get(url, params=params, headers=headers, timeout=timeout) as response:
@@ -290,6 +303,7 @@ class Client:
         body: Any = None,
         content_type: str = JSON,
         params: Mapping[str, str] | None = None,
+        accept: str = JSON,
     ) -> Any:
         """One request; the decoded answer, or the ``ApiError`` it is. A 401
         with an exec plugin's credential gets a new credential and one retry."""
@@ -298,7 +312,7 @@ class Client:
         for attempt in range(2):
             headers = {
                 **await self.credentials.headers(),
-                "Accept": JSON,
+                "Accept": accept,
                 "Content-Type": content_type,
             }
             async with session.request(
@@ -322,9 +336,10 @@ class Client:
         body: Any = None,
         content_type: str = JSON,
         params: Mapping[str, str] | None = None,
+        accept: str = JSON,
     ) -> dict[str, Any]:
         answer = await self.request(
-            method, path, body=body, content_type=content_type, params=params
+            method, path, body=body, content_type=content_type, params=params, accept=accept
         )
         if not isinstance(answer, dict):
             raise ApiError(f"{method} {path} answered no object", code=500, reason="")

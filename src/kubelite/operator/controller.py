@@ -62,10 +62,12 @@ Mapper = Callable[[dict[str, Any]], Iterable[Request]]
 
 @dataclass(frozen=True, slots=True)
 class Owned:
-    """A kind the controller's objects own: its events reconcile the owner."""
+    """A kind the controller's objects own: its events reconcile the owner.
+    ``metadata_only`` caches the children as their metadata alone."""
 
     api_version: str
     kind: str
+    metadata_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,7 @@ class Controller:
         reconcile: Reconcile,
         *,
         namespace: str = "",
+        label_selector: str = "",
         owns: Sequence[Owned] = (),
         watches: Sequence[Watched] = (),
         workers: int = 1,
@@ -107,6 +110,7 @@ class Controller:
         self.api_version, self.kind = api_version, kind
         self.reconcile = reconcile
         self.namespace = namespace
+        self.label_selector = label_selector
         self.owns, self.watches = tuple(owns), tuple(watches)
         self.workers = workers
         self.name = name or kind.lower()
@@ -119,11 +123,21 @@ class Controller:
         fill the queue, even before the workers start (a warm standby)."""
         if self.informer is not None:
             return
-        self.informer = self.informers.get(self.api_version, self.kind, namespace=self.namespace)
+        self.informer = self.informers.get(
+            self.api_version,
+            self.kind,
+            namespace=self.namespace,
+            label_selector=self.label_selector,
+        )
         self.informer.add_handler(self._on_own)
         group = self.api_version.rpartition("/")[0]
         for owned in self.owns:
-            child = self.informers.get(owned.api_version, owned.kind, namespace=self.namespace)
+            child = self.informers.get(
+                owned.api_version,
+                owned.kind,
+                namespace=self.namespace,
+                metadata_only=owned.metadata_only,
+            )
             child.add_handler(self._owner_handler(group))
         for watched in self.watches:
             other = self.informers.get(watched.api_version, watched.kind, namespace=self.namespace)

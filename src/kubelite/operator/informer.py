@@ -77,11 +77,15 @@ class Informer:
         namespace: str = "",
         label_selector: str = "",
         field_selector: str = "",
+        metadata_only: bool = False,
         watch_seconds: int = 300,
         stall_seconds: float = 90.0,
         retry_seconds: float = 0.2,
     ) -> None:
         self.client = client
+        # Objects as their metadata alone: the cache of a kind whose owners,
+        # labels or names are all a controller reads costs a fraction.
+        self.metadata_only = metadata_only
         self.api_version, self.kind = api_version, kind
         self.namespace = namespace
         self.label_selector, self.field_selector = label_selector, field_selector
@@ -159,6 +163,7 @@ class Informer:
             namespace=self.namespace,
             label_selector=self.label_selector,
             field_selector=self.field_selector,
+            metadata_only=self.metadata_only,
         )
         fresh = {key_of(obj): obj for obj in listed.get("items") or []}
         for key, gone in [*self._cache.items()]:
@@ -184,6 +189,7 @@ class Informer:
             label_selector=self.label_selector,
             field_selector=self.field_selector,
             timeout_seconds=timeout,
+            metadata_only=self.metadata_only,
         )
         async for event in _stalling(events, self.stall_seconds):
             version = _version(event.object)
@@ -252,6 +258,7 @@ class _Scope:
     namespace: str
     label_selector: str
     field_selector: str
+    metadata_only: bool
 
 
 class Informers:
@@ -271,9 +278,10 @@ class Informers:
         namespace: str = "",
         label_selector: str = "",
         field_selector: str = "",
+        metadata_only: bool = False,
     ) -> Informer:
         """The informer of this scope, started on first use."""
-        scope = _Scope(api_version, kind, namespace, label_selector, field_selector)
+        scope = _Scope(api_version, kind, namespace, label_selector, field_selector, metadata_only)
         informer = self._informers.get(scope)
         if informer is None:
             informer = Informer(
@@ -283,6 +291,7 @@ class Informers:
                 namespace=namespace,
                 label_selector=label_selector,
                 field_selector=field_selector,
+                metadata_only=metadata_only,
                 **self.options,
             )
             self._informers[scope] = informer
