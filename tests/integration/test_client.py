@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,29 +16,14 @@ from kubelite.api.errors import (
     NotFoundError,
     UnauthorizedError,
 )
-from kubelite.apiserver.server import ApiServer
 from kubelite.client import Client, ClusterConfig, WatchEvent
 from kubelite.client.config import ExecConfig
-from kubelite.store.sqlite import SqliteStore
 
 pytestmark = pytest.mark.timeout(60)
 
 
 def configmap(name: str, **data: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}
-
-
-@pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[Client]:
-    store = await SqliteStore.open(tmp_path / "state.db")
-    server = ApiServer(store)
-    port = await server.start("127.0.0.1", 0)
-    try:
-        async with Client(ClusterConfig(f"http://127.0.0.1:{port}"), field_manager="tester") as c:
-            yield c
-    finally:
-        await server.stop()
-        await store.close()
 
 
 async def test_create_get_replace_patch_delete(client: Client) -> None:

@@ -7,46 +7,22 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kubelite.api.errors import NotFoundError
-from kubelite.apiserver.server import ApiServer
-from kubelite.client import Client, ClusterConfig
+from kubelite.client import Client
 from kubelite.operator.controller import Controller, Owned, Permanent, Request, Result
 from kubelite.operator.helpers import add_finalizer, remove_finalizer
 from kubelite.operator.informer import Informers
-from kubelite.store.sqlite import SqliteStore
+from kubelite.testing.waiting import until
 
 pytestmark = pytest.mark.timeout(60)
 
 
 def configmap(name: str, **data: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}
-
-
-async def until(condition: Callable[[], bool], seconds: float = 10) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"not so after {seconds} s")
-
-
-@pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[Client]:
-    store = await SqliteStore.open(tmp_path / "state.db")
-    server = ApiServer(store)
-    port = await server.start("127.0.0.1", 0)
-    try:
-        async with Client(ClusterConfig(f"http://127.0.0.1:{port}"), field_manager="test") as c:
-            yield c
-    finally:
-        await server.stop()
-        await store.close()
 
 
 async def running(controller: Controller) -> asyncio.Task[None]:

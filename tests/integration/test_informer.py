@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from kubelite.apiserver.server import ApiServer
 from kubelite.client import Client, ClusterConfig
 from kubelite.operator.informer import Informer, Informers
 from kubelite.store.sqlite import SqliteStore
+from kubelite.testing.waiting import until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -27,14 +28,6 @@ def configmap(name: str, **labels: str) -> dict[str, Any]:
         "metadata": {"name": name, "labels": labels},
         "data": {"v": "1"},
     }
-
-
-async def until(condition: Callable[[], bool], seconds: float = 10) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"not so after {seconds} s")
 
 
 class Served:

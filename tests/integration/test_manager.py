@@ -4,7 +4,7 @@ over, health and metrics."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,20 +16,13 @@ from kubelite.client import Client, ClusterConfig
 from kubelite.operator.controller import Request
 from kubelite.operator.manager import Manager
 from kubelite.store.sqlite import SqliteStore
+from kubelite.testing.waiting import until
 
 pytestmark = pytest.mark.timeout(60)
 
 
 def configmap(name: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {}}
-
-
-async def until(condition: Callable[[], bool], seconds: float = 10) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"not so after {seconds} s")
 
 
 @pytest.fixture

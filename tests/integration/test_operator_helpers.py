@@ -3,15 +3,12 @@ hold a deletion, conditions, events."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kubelite.api.errors import NotFoundError
-from kubelite.apiserver.server import ApiServer
-from kubelite.client import Client, ClusterConfig
+from kubelite.client import Client
 from kubelite.operator.helpers import (
     EventRecorder,
     add_finalizer,
@@ -19,26 +16,12 @@ from kubelite.operator.helpers import (
     remove_finalizer,
     set_condition,
 )
-from kubelite.store.sqlite import SqliteStore
 
 pytestmark = pytest.mark.timeout(60)
 
 
 def configmap(name: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {}}
-
-
-@pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[Client]:
-    store = await SqliteStore.open(tmp_path / "state.db")
-    server = ApiServer(store)
-    port = await server.start("127.0.0.1", 0)
-    try:
-        async with Client(ClusterConfig(f"http://127.0.0.1:{port}"), field_manager="op") as c:
-            yield c
-    finally:
-        await server.stop()
-        await store.close()
 
 
 async def test_apply_owned_sets_the_controller_reference(client: Client) -> None:
