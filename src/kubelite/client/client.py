@@ -253,7 +253,13 @@ class Client:
         headers = {**await self.credentials.headers(), "Accept": accept}
         url = self.config.server + resource.path(ns)
         timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
-        async with session.get(url, params=params, headers=headers, timeout=timeout) as response:
+        async with session.get(
+            url,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            server_hostname=self.config.tls_server_name or None,
+        ) as response:
             if response.status >= 400:
                 raise _error(response.status, await response.read())
             async for line in response.content:
@@ -316,7 +322,12 @@ class Client:
                 "Content-Type": content_type,
             }
             async with session.request(
-                method, self.config.server + path, data=data, headers=headers, params=params
+                method,
+                self.config.server + path,
+                data=data,
+                headers=headers,
+                params=params,
+                server_hostname=self.config.tls_server_name or None,
             ) as response:
                 raw = await response.read()
                 status = response.status
