@@ -135,5 +135,11 @@ async def test_health_readiness_and_metrics_are_served(base: str) -> None:
         assert 'kubelite_workqueue_depth{controller="configmap"} 0' in text
         assert 'kubelite_leader{name="shop"} 1' in text
         assert "# TYPE kubelite_reconcile_seconds_total counter" in text
+        assert "# TYPE kubelite_reconcile_duration_seconds histogram" in text
+        assert 'kubelite_reconcile_duration_seconds_count{controller="configmap"} 4' in text
+        assert 'kubelite_reconcile_duration_seconds_bucket{controller="configmap",le="+Inf"} 4' in (
+            text
+        )
+        assert 'kubelite_workqueue_wait_seconds_count{controller="configmap"} 4' in text
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

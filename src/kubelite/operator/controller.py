@@ -26,8 +26,8 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Final
 
 from kubelite.operator.informer import Informer, Informers, key_of
 from kubelite.operator.queue import QueueShutDown, WorkQueue
@@ -79,14 +79,37 @@ class Watched:
     mapper: Mapper
 
 
+# Upper bounds of the duration histograms, in seconds (controller-runtime's).
+BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0)
+
+
+@dataclass
+class Histogram:
+    """Counts of observations at or under each of :data:`BUCKETS`, their sum and count."""
+
+    counts: list[int] = field(default_factory=lambda: [0] * len(BUCKETS))
+    total: float = 0.0
+    count: int = 0
+
+    def observe(self, seconds: float) -> None:
+        self.total += seconds
+        self.count += 1
+        for index, bound in enumerate(BUCKETS):
+            if seconds <= bound:
+                self.counts[index] += 1
+
+
 @dataclass
 class Stats:
-    """What the controller did, for metrics: reconciles, failures, durations."""
+    """What the controller did, for metrics: reconciles, failures, durations,
+    and how long keys waited in the queue."""
 
     reconciles: int = 0
     failures: int = 0
     seconds: float = 0.0
     in_flight: int = 0
+    durations: Histogram = field(default_factory=Histogram)
+    waits: Histogram = field(default_factory=Histogram)
 
 
 class Controller:
@@ -191,6 +214,7 @@ class Controller:
             except QueueShutDown:
                 return
             started = time.perf_counter()
+            self.stats.waits.observe(self.queue.last_wait)
             self.stats.in_flight += 1
             try:
                 result = await self.reconcile(request)
@@ -224,4 +248,5 @@ class Controller:
                 self.stats.in_flight -= 1
                 self.stats.reconciles += 1
                 self.stats.seconds += elapsed
+                self.stats.durations.observe(elapsed)
                 self.queue.done(request)

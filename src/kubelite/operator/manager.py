@@ -12,9 +12,10 @@ It serves, when given a ``health_port``::
     /healthz    200 while the manager runs
     /readyz     200 once every informer has listed (and, with leader election,
                 on a standby too: it is ready to take over)
-    /metrics    Prometheus text: reconciles, failures, their seconds, queue
-                depth and delayed keys per controller; informer restarts and
-                lists; whether this replica leads
+    /metrics    Prometheus text: reconciles, failures, their durations and
+                the keys' waits in the queue (histograms), queue depth and
+                delayed keys per controller; informer restarts and lists;
+                whether this replica leads
 
 :func:`run_until_signal` runs a coroutine until SIGTERM or SIGINT, for the
 ``main`` of an operator's process.
@@ -32,7 +33,7 @@ from typing import Any
 from aiohttp import web
 
 from kubelite.client import Client
-from kubelite.operator.controller import Controller, Reconcile
+from kubelite.operator.controller import BUCKETS, Controller, Reconcile
 from kubelite.operator.informer import Informers
 from kubelite.operator.leader import LeaderElector
 
@@ -185,6 +186,20 @@ class Manager:
                per_controller(lambda c: len(c.queue)))  # fmt: skip
         family("kubelite_workqueue_delayed", "gauge", "Keys waiting for a retry or a requeue.",
                per_controller(lambda c: c.queue.delayed))  # fmt: skip
+        for name, text, pick in (
+            ("kubelite_reconcile_duration_seconds", "How long reconciles took.", "durations"),
+            ("kubelite_workqueue_wait_seconds", "How long keys waited to be reconciled.", "waits"),
+        ):
+            lines.append(f"# HELP {name} {text}")
+            lines.append(f"# TYPE {name} histogram")
+            for c in self.controllers:
+                histogram = getattr(c.stats, pick)
+                label = f'controller="{c.name}"'
+                for bound, count in zip(BUCKETS, histogram.counts, strict=True):
+                    lines.append(f'{name}_bucket{{{label},le="{bound:g}"}} {count}')
+                lines.append(f'{name}_bucket{{{label},le="+Inf"}} {histogram.count}')
+                lines.append(f"{name}_sum{{{label}}} {histogram.total:g}")
+                lines.append(f"{name}_count{{{label}}} {histogram.count}")
         informers = [c.informer for c in self.controllers if c.informer is not None]
         family("kubelite_informer_restarts_total", "counter", "Watches started again.",
                [(f'{{kind="{i.kind}"}}', i.restarts) for i in informers])  # fmt: skip

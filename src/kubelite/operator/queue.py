@@ -91,6 +91,9 @@ class WorkQueue(Generic[K]):
         self.limiter: RateLimiter[K] = limiter if limiter is not None else RateLimiter()
         self._queue: deque[K] = deque()
         self._queued: set[K] = set()
+        # When each waiting key was added, for how long keys wait (metrics).
+        self._since: dict[K, float] = {}
+        self.last_wait = 0.0
         self._dirty: set[K] = set()
         self._processing: set[K] = set()
         self._waiting: list[tuple[float, int, K]] = []  # (when, order, key)
@@ -117,6 +120,7 @@ class WorkQueue(Generic[K]):
         if key not in self._queued:
             self._queued.add(key)
             self._queue.append(key)
+            self._since[key] = time.monotonic()
             self._wake()
 
     def add_after(self, key: K, delay: float) -> None:
@@ -149,6 +153,7 @@ class WorkQueue(Generic[K]):
             await self._nonempty.wait()
         key = self._queue.popleft()
         self._queued.discard(key)
+        self.last_wait = time.monotonic() - self._since.pop(key, time.monotonic())
         self._processing.add(key)
         return key
 
