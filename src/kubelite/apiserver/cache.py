@@ -380,6 +380,15 @@ class WatchCache:
         obj: JSONObject | None = self._objects.get(key)
         return obj
 
+    def copy_of(self, key: str) -> tuple[JSONObject, int] | None:
+        """A private copy of the object at ``key`` and its revision, as the cache
+        holds it now (it may be behind the store), or None."""
+        encoded = self.encoded(key)
+        if encoded is None:
+            return None
+        obj: JSONObject = orjson.loads(encoded)
+        return obj, int(objects.metadata(obj).get("resourceVersion") or 0)
+
     def subscribe(self, prefix: str, revision: int) -> CacheWatcher | None:
         """A watcher of the events under ``prefix`` after ``revision``; None if the
         window no longer holds them all (the caller watches the store instead)."""

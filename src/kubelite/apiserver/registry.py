@@ -18,17 +18,16 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncGenerator, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 import orjson
 
 from kubelite.api import errors
 from kubelite.api.errors import ErrorList, GroupKind, GroupResource
-from kubelite.api.field import FieldError, FieldPath
+from kubelite.api.field import FieldError
 from kubelite.api.resources import ResourceType
 from kubelite.api.selectors import FieldSelector
 from kubelite.api.tables import TablePrinter, table_for
-from kubelite.api.validation import NameRule, generate_name, validate_object_meta
+from kubelite.api.validation import generate_name
 from kubelite.apiserver import deletion, objects, selection, services, updates, watches
 from kubelite.apiserver.cache import (
     WatchCache,
@@ -353,41 +352,66 @@ class Registry:
         if status:
             subresource = STATUS
         key = objects.object_key(self.resource, namespace, name)
-        for _ in range(_UPDATE_ATTEMPTS):
-            kv = await self._read(key, name)
-            current = objects.decode(kv)
-            changed = change(current)
-            if status:
-                applied = manager is None
-                updated = updates.status_update(self.resource, current, changed, applied=applied)
-                self._validate(updated, old=current)
+        # The first try starts from the cache's copy, as Kubernetes' storage
+        # does: if the cache was behind, the write conditioned on its revision
+        # fails, and so may the change; either way the store decides the next.
+        cache = self.cache if self.cache is not None and self.cache.ready else None
+        for attempt in range(_UPDATE_ATTEMPTS):
+            cached = cache.copy_of(key) if cache is not None and attempt == 0 else None
+            if cached is not None:
+                current, revision = cached
             else:
-                updated = updates.update(self.resource, current, changed, namespace, name)
-                self._validate(
-                    updated, deletion.check_new_finalizers(current, updated), old=current
-                )
+                kv = await self._read(key, name)
+                current, revision = objects.decode(kv), kv.mod_revision
+            try:
+                updated = self._changed(current, change, namespace, name, status, manager)
+            except errors.ApiError:
+                if cached is not None:
+                    continue
+                raise
             if manager is not None:
                 updated = self.fields.updated(
                     current, updated, manager, custom=self.custom, subresource=subresource
                 )
+            if cached is not None and (dry_run or updates.unchanged(current, updated)):
+                continue  # an answer without a write must come from the store's state
             if dry_run:
-                return objects.with_revision(updated, kv.mod_revision)
+                return objects.with_revision(updated, revision)
             if updates.unchanged(current, updated):
                 # As Kubernetes, an update that changes nothing writes nothing.
                 return self.with_type(current)
             try:
                 if deletion.should_delete(self.resource, updated):
-                    event = await self.store.delete(key, revision=kv.mod_revision)
+                    event = await self.store.delete(key, revision=revision)
                     return objects.with_revision(updated, event.revision)
-                stored = await self.store.update(
-                    key, self._encode(key, updated), revision=kv.mod_revision
-                )
+                stored = await self.store.update(key, self._encode(key, updated), revision=revision)
             except ConflictError:
                 continue
             except KeyNotFoundError:
                 raise errors.not_found(self.group_resource, name) from None
             return self._written(key, updated, stored.mod_revision)
         raise errors.stale_conflict(self.group_resource, name)
+
+    def _changed(
+        self,
+        current: JSONObject,
+        change: Callable[[JSONObject], JSONObject],
+        namespace: str,
+        name: str,
+        status: bool,
+        manager: str | None,
+    ) -> JSONObject:
+        """``change(current)`` as the endpoint stores it, validated."""
+        changed = change(current)
+        if status:
+            updated = updates.status_update(
+                self.resource, current, changed, applied=manager is None
+            )
+            self._validate(updated, old=current)
+            return updated
+        updated = updates.update(self.resource, current, changed, namespace, name)
+        self._validate(updated, deletion.check_new_finalizers(current, updated), old=current)
+        return updated
 
     async def delete(
         self,
@@ -565,31 +589,10 @@ class Registry:
     ) -> None:
         """422 Invalid for every problem: the metadata's, ``found``, and those of
         the type's own rules (``old`` is the stored object on an update)."""
-        meta = objects.metadata(obj)
-        is_namespace = self.resource.plural == "namespaces" and not self.resource.group
-        rule = NameRule.DNS1123_LABEL if is_namespace else NameRule.DNS1123_SUBDOMAIN
-        problems = ErrorList(
-            validate_object_meta(
-                name=str(meta.get("name") or ""),
-                generate_name=str(meta.get("generateName") or ""),
-                namespace=str(meta.get("namespace") or ""),
-                namespaced=self.resource.namespaced,
-                labels=meta.get("labels") or {},
-                annotations=meta.get("annotations") or {},
-                generation=int(meta.get("generation") or 0),
-                owner_references=_as_list(meta.get("ownerReferences")),
-                finalizers=_as_list(meta.get("finalizers")),
-                rule=rule,
-                path=FieldPath().child("metadata"),
-            )
-        )
+        problems = ErrorList(updates.metadata_problems(self.resource, obj))
         problems.extend(found)
         if self.custom is not None:
             problems.extend(self.custom.validate(obj, old))
         if self.validator is not None:
             problems.extend(self.validator(obj, old))
-        problems.raise_invalid(self.group_kind, str(meta.get("name") or ""))
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+        problems.raise_invalid(self.group_kind, str(objects.metadata(obj).get("name") or ""))

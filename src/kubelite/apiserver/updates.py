@@ -12,11 +12,14 @@ object is not written at all (:func:`unchanged`), as Kubernetes skips it.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from kubelite.api import errors
 from kubelite.api.defaults import apply_defaults
+from kubelite.api.field import FieldError, FieldPath
 from kubelite.api.resources import ResourceType
 from kubelite.api.strategy import prepare_for_create, prepare_for_update
+from kubelite.api.validation import NameRule, validate_object_meta
 from kubelite.apiserver import objects, services
 from kubelite.apiserver.custom import CustomKind
 from kubelite.apiserver.objects import JSONObject
@@ -164,3 +167,28 @@ def check_type(resource: ResourceType, body: JSONObject) -> None:
 def _typed(resource: ResourceType, obj: JSONObject) -> JSONObject:
     """A shallow copy of ``obj`` with the type's kind and apiVersion."""
     return {**obj, "kind": resource.kind, "apiVersion": resource.group_version}
+
+
+def metadata_problems(resource: ResourceType, obj: JSONObject) -> list[FieldError]:
+    """What is wrong with ``obj``'s metadata, by Kubernetes' rules: names (a
+    namespace's a DNS label, any other's a subdomain), labels, annotations,
+    owner references and finalizers."""
+    meta = objects.metadata(obj)
+    is_namespace = resource.plural == "namespaces" and not resource.group
+    return validate_object_meta(
+        name=str(meta.get("name") or ""),
+        generate_name=str(meta.get("generateName") or ""),
+        namespace=str(meta.get("namespace") or ""),
+        namespaced=resource.namespaced,
+        labels=meta.get("labels") or {},
+        annotations=meta.get("annotations") or {},
+        generation=int(meta.get("generation") or 0),
+        owner_references=_as_list(meta.get("ownerReferences")),
+        finalizers=_as_list(meta.get("finalizers")),
+        rule=NameRule.DNS1123_LABEL if is_namespace else NameRule.DNS1123_SUBDOMAIN,
+        path=FieldPath().child("metadata"),
+    )
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
