@@ -28,7 +28,7 @@ from kubelite.api.errors import ApiError
 from kubelite.api.openapi import OpenAPIDocuments
 from kubelite.api.resources import ResourceType, ResourceTypes
 from kubelite.api.tables import TableError, TablePrinter, build_table
-from kubelite.apiserver import incoming, objects, scale
+from kubelite.apiserver import incoming, objects, scale, updates
 from kubelite.apiserver.cache import WatchEvent
 from kubelite.apiserver.custom import ScalePaths
 from kubelite.apiserver.discovery import AGGREGATED_CONTENT_TYPE, Discovery, wants_aggregated
@@ -338,8 +338,7 @@ class Router:
             wanted = objects.metadata(body).get("resourceVersion")
 
             def rescale(current: JSONObject) -> JSONObject:
-                if wanted and wanted != objects.metadata(current).get("resourceVersion"):
-                    raise errors.stale_conflict(registry.group_resource, target.name)
+                updates.check_version(registry.group_resource, target.name, wanted, current)
                 return scale.with_replicas(current, body, _scale_paths(registry))
 
             updated = await registry.read_modify_write(

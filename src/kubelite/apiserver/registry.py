@@ -313,17 +313,12 @@ class Registry:
         ``metadata.resourceVersion`` if given."""
         self.check_type(body)
         meta = objects.metadata(body)
-        if meta.get("name") and meta["name"] != name:
-            raise errors.bad_request(
-                f"the name of the object ({meta['name']}) does not match the name on "
-                f"the URL ({name})"
-            )
+        updates.check_name(meta.get("name"), name)
         self._check_namespace(meta, namespace)
         wanted = str(meta.get("resourceVersion") or "")
 
         def replace(current: JSONObject) -> JSONObject:
-            if wanted and wanted != objects.metadata(current).get("resourceVersion"):
-                raise errors.stale_conflict(self.group_resource, name)
+            updates.check_version(self.group_resource, name, wanted, current)
             return body
 
         return await self.read_modify_write(

@@ -147,6 +147,23 @@ def unchanged(current: JSONObject, updated: JSONObject) -> bool:
     return True
 
 
+def check_version(
+    resource: errors.GroupResource, name: str, wanted: object, current: JSONObject
+) -> None:
+    """409 Conflict when a write names the ``resourceVersion`` it was made
+    against (``wanted``) and ``current`` is at another."""
+    if wanted and wanted != objects.metadata(current).get("resourceVersion"):
+        raise errors.stale_conflict(resource, name)
+
+
+def check_name(given: object, name: str) -> None:
+    """400 when a body names another object than the URL does."""
+    if given and given != name:
+        raise errors.bad_request(
+            f"the name of the object ({given}) does not match the name on the URL ({name})"
+        )
+
+
 def check_type(resource: ResourceType, body: JSONObject) -> None:
     """400 for a body of another kind or version than the endpoint's."""
     api_version, kind = body.get("apiVersion"), body.get("kind")

@@ -31,7 +31,7 @@ from kubelite.api.patch import (
     apply_strategic,
 )
 from kubelite.api.resources import ResourceType
-from kubelite.apiserver import incoming, objects
+from kubelite.apiserver import incoming, objects, updates
 from kubelite.apiserver.fieldmanager import STATUS
 from kubelite.apiserver.objects import JSONObject
 from kubelite.apiserver.registry import Registry
@@ -77,8 +77,7 @@ class Writes:
         finalizers = spec.get("finalizers") if isinstance(spec, dict) else None
 
         def finalize(current: JSONObject) -> JSONObject:
-            if wanted and wanted != objects.metadata(current).get("resourceVersion"):
-                raise errors.stale_conflict(registry.group_resource, target.name)
+            updates.check_version(registry.group_resource, target.name, wanted, current)
             return {
                 **current,
                 "spec": {**(current.get("spec") or {}), "finalizers": finalizers or []},
@@ -224,8 +223,7 @@ class Writes:
                 if isinstance(patch, dict)
                 else None
             )
-            if wanted and wanted != current["metadata"].get("resourceVersion"):
-                raise errors.stale_conflict(registry.group_resource, target.name)
+            updates.check_version(registry.group_resource, target.name, wanted, current)
             return unview(current, result) if unview is not None else result
 
         written = await registry.read_modify_write(
@@ -251,10 +249,10 @@ class Writes:
         fields = registry.fields
         subresource = STATUS if status else ""
 
+        wanted = objects.metadata(config).get("resourceVersion")
+
         def change(current: JSONObject) -> JSONObject:
-            wanted = objects.metadata(config).get("resourceVersion")
-            if wanted and wanted != objects.metadata(current).get("resourceVersion"):
-                raise errors.stale_conflict(registry.group_resource, target.name)
+            updates.check_version(registry.group_resource, target.name, wanted, current)
             applied = fields.applied(
                 current,
                 config,
@@ -280,12 +278,7 @@ class Writes:
             except errors.NotFoundError:
                 if status:
                     raise
-            named = objects.metadata(config).get("name")
-            if named and named != target.name:
-                raise errors.bad_request(
-                    f"the name of the object ({named}) does not match the name on "
-                    f"the URL ({target.name})"
-                ) from None
+            updates.check_name(objects.metadata(config).get("name"), target.name)
             created = fields.applied(None, config, manager, force=force, custom=registry.custom)
             created["metadata"] = {**created["metadata"], "name": target.name}
             self.check_fields(request, registry, created, patched=True)
