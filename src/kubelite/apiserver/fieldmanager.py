@@ -58,15 +58,14 @@ class FieldManager:
         self._clock = clock
         self._builtin: Node | None = None
         self._empty_object: dict[str, Any] | None = None
-        # The custom kind the node below was built for; a CRD change replaces it.
-        self._custom: tuple[CustomKind, Node | None] | None = None
+        # The custom kind the node and served versions below were made for; a
+        # CRD change replaces it.
+        self._custom: tuple[CustomKind, Node | None, frozenset[str] | None] | None = None
 
     def node(self, custom: CustomKind | None) -> Node | None:
         """The type model of the objects (None when there is none to merge by)."""
         if custom is not None:
-            if self._custom is None or self._custom[0] is not custom:
-                self._custom = (custom, _custom_node(custom))
-            return self._custom[1]
+            return self._of(custom)[1]
         if self._builtin is None:
             resource = self.resource
             try:
@@ -181,10 +180,15 @@ class FieldManager:
         return _RESET_STATUS if subresource == STATUS else _RESET_MAIN
 
     def _served(self, custom: CustomKind | None) -> frozenset[str] | None:
-        if custom is None or not custom.served_versions:
-            return None
-        group = self.resource.group
-        return frozenset(f"{group}/{version}" for version in custom.served_versions)
+        return None if custom is None else self._of(custom)[2]
+
+    def _of(self, custom: CustomKind) -> tuple[CustomKind, Node | None, frozenset[str] | None]:
+        # Made once per CustomKind, not on every write.
+        if self._custom is None or self._custom[0] is not custom:
+            group = self.resource.group
+            served = frozenset(f"{group}/{v}" for v in custom.served_versions) or None
+            self._custom = (custom, _custom_node(custom), served)
+        return self._custom
 
 
 def _custom_node(custom: CustomKind) -> Node | None:
