@@ -107,7 +107,6 @@ class Stats:
     reconciles: int = 0
     failures: int = 0
     seconds: float = 0.0
-    in_flight: int = 0
     durations: Histogram = field(default_factory=Histogram)
     waits: Histogram = field(default_factory=Histogram)
 
@@ -215,7 +214,6 @@ class Controller:
                 return
             started = time.perf_counter()
             self.stats.waits.observe(self.queue.last_wait)
-            self.stats.in_flight += 1
             try:
                 result = await self.reconcile(request)
             except asyncio.CancelledError:
@@ -245,7 +243,6 @@ class Controller:
                     self.queue.add_after(request, result.requeue_after)
             finally:
                 elapsed = time.perf_counter() - started
-                self.stats.in_flight -= 1
                 self.stats.reconciles += 1
                 self.stats.seconds += elapsed
                 self.stats.durations.observe(elapsed)
