@@ -339,24 +339,16 @@ class Client:
             return orjson.loads(raw) if raw else None
         raise UnauthorizedError("Unauthorized")
 
-    async def _object(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: Any = None,
-        content_type: str = JSON,
-        params: Mapping[str, str] | None = None,
-        accept: str = JSON,
-    ) -> dict[str, Any]:
-        answer = await self.request(
-            method, path, body=body, content_type=content_type, params=params, accept=accept
-        )
+    async def _object(self, method: str, path: str, **options: Any) -> dict[str, Any]:
+        """:meth:`request`, for the answers that must be objects."""
+        answer = await self.request(method, path, **options)
         if not isinstance(answer, dict):
             raise ApiError(f"{method} {path} answered no object", code=500, reason="")
         return answer
 
     async def _client_session(self) -> aiohttp.ClientSession:
+        if self._session is not None:  # every request asks: no lock once made
+            return self._session
         async with self._session_lock:
             if self._session is None:
                 cert = key = None
