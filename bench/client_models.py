@@ -21,7 +21,6 @@ imports do not count against another).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import atexit
 import datetime
@@ -40,6 +39,7 @@ import orjson
 
 from bench.apiserver import Kubelite, describe_machine
 from bench.apiserver_load import pod
+from bench.cli import bench_main
 
 CANDIDATES = ("dict", "lightkube", "kubernetes-asyncio", "kr8s")
 _KUBECONFIG = """apiVersion: v1
@@ -174,20 +174,7 @@ def report(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="short figures, for a smoke run")
-    parser.add_argument("--json", type=argparse.FileType("w"), help="also write the figures here")
-    parser.add_argument("--one", nargs=3, metavar=("NAME", "COUNT", "ROUNDS"), help="internal")
-    args = parser.parse_args(argv)
-    if args.one:
-        name, count, rounds = args.one
-        sys.stdout.write(json.dumps(measure(name, int(count), int(rounds))) + "\n")
-        return 0
-    results = run(quick=args.quick)
-    sys.stdout.write(report(results))
-    if args.json is not None:
-        json.dump(results, args.json, indent=2)
-    return 0
+    return bench_main(__doc__, run, report, argv, one=lambda a: measure(a[0], int(a[1]), int(a[2])))
 
 
 if __name__ == "__main__":

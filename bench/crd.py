@@ -19,10 +19,8 @@ sqlite store; the load runs in another (``bench.apiserver_load create-body``).
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,6 +29,7 @@ from typing import Any
 import orjson
 
 from bench.apiserver import Kubelite, create_namespace, describe_machine, load_client
+from bench.cli import bench_main
 
 CONNECTIONS = 32
 GROUP = "bench.example.com"
@@ -221,15 +220,7 @@ def report(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="short figures, for a smoke run")
-    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
-    args = parser.parse_args(argv)
-    results = run(quick=args.quick)
-    sys.stdout.write(report(results))
-    if args.json is not None:
-        args.json.write_text(json.dumps(results, indent=2))
-    return 0
+    return bench_main(__doc__, run, report, argv)
 
 
 if __name__ == "__main__":

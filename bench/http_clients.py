@@ -18,7 +18,6 @@ use.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import resource
@@ -33,6 +32,7 @@ from typing import Any
 import orjson
 
 from bench.apiserver import Kubelite, describe_machine, load_client
+from bench.cli import bench_main
 
 CLIENTS = ("aiohttp", "httpx")
 TASKS = 16
@@ -150,21 +150,9 @@ def report(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="short figures, for a smoke run")
-    parser.add_argument("--json", type=argparse.FileType("w"), help="also write the figures here")
-    parser.add_argument("--one", nargs=3, metavar=("CLIENT", "BASE", "SECONDS"), help="internal")
-    args = parser.parse_args(argv)
-    if args.one:
-        name, base, seconds = args.one
-        figures = asyncio.run(measure(name, base, float(seconds)))
-        sys.stdout.write(json.dumps(figures) + "\n")
-        return 0
-    results = run(quick=args.quick)
-    sys.stdout.write(report(results))
-    if args.json is not None:
-        json.dump(results, args.json, indent=2)
-    return 0
+    return bench_main(
+        __doc__, run, report, argv, one=lambda a: asyncio.run(measure(a[0], a[1], float(a[2])))
+    )
 
 
 if __name__ == "__main__":

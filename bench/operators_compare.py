@@ -14,7 +14,6 @@ throughput, at no more than half its memory.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -29,6 +28,7 @@ from typing import Any
 import aiohttp
 
 from bench.apiserver import Kubelite, describe_machine
+from bench.cli import bench_main
 
 GROUP = "bench.example.com"
 NAMESPACE = "bench"
@@ -190,15 +190,7 @@ def report(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="100 widgets, a smoke run")
-    parser.add_argument("--json", type=argparse.FileType("w"), help="also write the figures here")
-    args = parser.parse_args(argv)
-    results = run(quick=args.quick)
-    sys.stdout.write(report(results))
-    if args.json is not None:
-        json.dump(results, args.json, indent=2)
-    return 0
+    return bench_main(__doc__, run, report, argv)
 
 
 if __name__ == "__main__":
