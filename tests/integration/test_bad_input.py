@@ -5,9 +5,8 @@ message it answers, read from its handlers (``endpoints/handlers/create.go``,
 ``patch.go``, ``rest.go``'s ``transformDecodeError``, ``storage/etcd3``) and
 from the errors users report. Two tests run over the cases: one that the request
 is refused with a ``Status`` of the right code and reason and leaves the store as
-it was, and one that the message is worded as Kubernetes words it. Where kubelite
-answers differently the case is a strict xfail that says how, so that fixing it
-turns the xfail into a failure to remove.
+it was, and one that the message is worded as Kubernetes words it. Every case
+holds in both: kubelite answers each as Kubernetes does.
 
 ``test_apiserver_http.py`` pins the first answers to bad input; this file covers
 the rest of what issue #3 lists.
@@ -141,8 +140,6 @@ class Case:
 
     ``message`` is matched whole, or as a prefix or suffix (``match``) where
     Kubernetes embeds text from Go's parsers that kubelite cannot reproduce.
-    ``differs`` says how kubelite's code or reason differ; ``words_differ`` how
-    only its message does.
     """
 
     id: str
@@ -156,8 +153,6 @@ class Case:
     message: str = ""
     match: str = "exact"
     field: str = ""
-    differs: str = ""
-    words_differ: str = ""
 
 
 CASES = [
@@ -492,13 +487,8 @@ CASES = [
 ]
 
 
-def _params(*, messages: bool) -> list[Any]:
-    params = []
-    for case in CASES:
-        why = case.differs or (case.words_differ if messages else "")
-        marks = [pytest.mark.xfail(reason=why, strict=True)] if why else []
-        params.append(pytest.param(case, id=case.id, marks=marks))
-    return params
+def _params() -> list[Any]:
+    return [pytest.param(case, id=case.id) for case in CASES]
 
 
 async def _send(api: Api, case: Case) -> tuple[int, Any]:
@@ -507,7 +497,7 @@ async def _send(api: Api, case: Case) -> tuple[int, Any]:
     )
 
 
-@pytest.mark.parametrize("case", _params(messages=False))
+@pytest.mark.parametrize("case", _params())
 async def test_refused_with_a_status_and_nothing_stored(api: Api, case: Case) -> None:
     before = await api.snapshot()
     status, body = await _send(api, case)
@@ -519,7 +509,7 @@ async def test_refused_with_a_status_and_nothing_stored(api: Api, case: Case) ->
     assert await api.snapshot() == before, "a refused request changed what is stored"
 
 
-@pytest.mark.parametrize("case", _params(messages=True))
+@pytest.mark.parametrize("case", _params())
 async def test_message_as_kubernetes_words_it(api: Api, case: Case) -> None:
     _, body = await _send(api, case)
     message = body.get("message", "")
