@@ -4,18 +4,15 @@ over, health and metrics."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from kubelite.apiserver.server import ApiServer
 from kubelite.client import Client, ClusterConfig
 from kubelite.operator.controller import Request
 from kubelite.operator.manager import Manager
-from kubelite.store.sqlite import SqliteStore
+from kubelite.testing.rest import Api
 from kubelite.testing.waiting import until
 
 pytestmark = pytest.mark.timeout(60)
@@ -26,15 +23,9 @@ def configmap(name: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def base(tmp_path: Path) -> AsyncIterator[str]:
-    store = await SqliteStore.open(tmp_path / "state.db")
-    server = ApiServer(store)
-    port = await server.start("127.0.0.1", 0)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await server.stop()
-        await store.close()
+def base(server: Api) -> str:
+    """The test server's URL, for the clients of several replicas."""
+    return server.base
 
 
 def replica(client: Client, identity: str, seen: list[tuple[str, str]]) -> Manager:
